@@ -1,0 +1,514 @@
+#!/usr/bin/python3
+# Golden-file generator for semgan.
+#
+# Run from the repository root:
+#
+#     /usr/bin/python3 testdata/golden.py
+#
+# Needs Debian's CPU PyTorch (apt-get install python3-torch; written against
+# torch 1.13) and numpy (pulled in by python3-torch). It does NOT need the
+# Python `safetensors` package: the format is written by hand below.
+#
+# It (re)writes testdata/golden/<case>.safetensors. The Go tests in tensor/,
+# autograd/ and nn/ load these files and compare semgan's forward outputs and
+# gradients against them. See testdata/README.md for the file convention.
+#
+# Everything is float32 on the CPU with torch.set_num_threads(2) and a
+# per-case seed (crc32 of the case name), so the output is byte-for-byte
+# deterministic.
+
+import json
+import os
+import struct
+import sys
+import zlib
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
+
+torch.set_num_threads(2)
+torch.set_default_dtype(torch.float32)
+
+
+# ---------------------------------------------------------------------------
+# safetensors writer
+# ---------------------------------------------------------------------------
+
+def write_safetensors(path, tensors, metadata):
+    """tensors: dict name -> torch.Tensor (float32); metadata: dict str -> str."""
+    header = {"__metadata__": {str(k): str(v) for k, v in metadata.items()}}
+    blobs = []
+    offset = 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().to(torch.float32).contiguous().cpu()
+        data = np.ascontiguousarray(t.numpy(), dtype="<f4").tobytes()
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(t.shape),
+            "data_offsets": [offset, offset + len(data)],
+        }
+        blobs.append(data)
+        offset += len(data)
+    hbytes = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    hbytes += b" " * ((-len(hbytes)) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hbytes)))
+        f.write(hbytes)
+        for b in blobs:
+            f.write(b)
+
+
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+def seed_for(name):
+    return zlib.crc32(name.encode("utf-8")) & 0x7FFFFFFF
+
+
+def emit(name, tensors, **attrs):
+    for k, v in tensors.items():
+        assert torch.isfinite(v).all(), (name, k)
+    meta = {"format": "semgan-golden", "version": "1", "case": name,
+            "seed": str(seed_for(name)), "torch": torch.__version__}
+    meta.update({k: str(v) for k, v in attrs.items()})
+    write_safetensors(os.path.join(OUT_DIR, name + ".safetensors"), tensors, meta)
+
+
+def fmt(v):
+    """Format an attribute value as a string; tuples become comma lists."""
+    if isinstance(v, (tuple, list)):
+        return ",".join(fmt(x) for x in v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def away_from_zero(x, margin=1e-2):
+    """Push every element at least `margin` away from 0 (keeps the sign)."""
+    s = torch.where(x >= 0, torch.ones_like(x), -torch.ones_like(x))
+    return x + s * margin
+
+
+def op_grads(y, inputs):
+    """Returns (dy, [grad for each input]) for L = (y*dy).sum()."""
+    dy = torch.randn_like(y)
+    grads = torch.autograd.grad(y, inputs, dy)
+    return dy, grads
+
+
+def zero_grad_keys(module):
+    """Gradient keys that are mathematically zero: the bias of a conv directly
+    followed by InstanceNorm (the norm subtracts the per-channel mean, so the
+    bias has no effect on the output). Their stored values are float32 round-off
+    (|g| ~ 1e-7..1e-4); compare them with an absolute tolerance only."""
+    keys = []
+    for prefix, m in module.named_modules():
+        if not isinstance(m, nn.Sequential):
+            continue
+        ch = list(m.children())
+        for i in range(len(ch) - 1):
+            if isinstance(ch[i], (nn.Conv2d, nn.ConvTranspose2d)) and ch[i].bias is not None \
+                    and isinstance(ch[i + 1], nn.InstanceNorm2d):
+                keys.append("grad." + (prefix + "." if prefix else "") + "%d.bias" % i)
+    return keys
+
+
+def module_case(name, module, x, zero_grads=(), **attrs):
+    """Runs a module forward/backward and emits the file; returns the
+    state-dict keys."""
+    x = x.clone().requires_grad_(True)
+    params = dict(module.named_parameters())
+    sd_keys = list(module.state_dict().keys())
+    y = module(x)
+    dy = torch.randn_like(y)
+    names = list(params)
+    grads = torch.autograd.grad(y, [x] + [params[n] for n in names], dy)
+    t = {"x": x, "y": y, "dy": dy, "dx": grads[0]}
+    for n, g in zip(names, grads[1:]):
+        t["param." + n] = params[n]
+        t["grad." + n] = g
+    zg = list(zero_grads) + zero_grad_keys(module)
+    for k in zg:
+        assert k in t, (name, k)
+    emit(name, t, keys=",".join(sd_keys), zero_grads=",".join(zg), **attrs)
+    return sd_keys
+
+
+# ---------------------------------------------------------------------------
+# 1. conv2d
+# ---------------------------------------------------------------------------
+
+def conv2d_case(name, k, stride, padding, bias=True, xshape=(2, 3, 9, 11)):
+    torch.manual_seed(seed_for(name))
+    x = torch.randn(*xshape, requires_grad=True)
+    w = torch.randn(5, xshape[1], k, k, requires_grad=True)
+    b = torch.randn(5, requires_grad=True) if bias else None
+    y = F.conv2d(x, w, b, stride=stride, padding=padding)
+    ins = [x, w] + ([b] if bias else [])
+    dy, g = op_grads(y, ins)
+    t = {"x": x, "weight": w, "y": y, "dy": dy, "dx": g[0], "dweight": g[1]}
+    if bias:
+        t["bias"] = b
+        t["dbias"] = g[2]
+    emit(name, t, op="conv2d", kernel_size=k, stride=stride, padding=padding,
+         dilation=1, groups=1, bias=fmt(bias))
+
+
+@case
+def conv2d_all():
+    conv2d_case("conv2d_k3s1p1", 3, 1, 1)
+    conv2d_case("conv2d_k3s2p1", 3, 2, 1)
+    conv2d_case("conv2d_k7s1p0", 7, 1, 0, xshape=(2, 3, 11, 13))
+    conv2d_case("conv2d_k4s2p1", 4, 2, 1)
+    conv2d_case("conv2d_k1s1p0", 1, 1, 0)
+    conv2d_case("conv2d_k4s1p1_nobias", 4, 1, 1, bias=False)
+
+
+# ---------------------------------------------------------------------------
+# 2. conv_transpose2d
+# ---------------------------------------------------------------------------
+
+def convt_case(name, k, stride, padding, output_padding):
+    torch.manual_seed(seed_for(name))
+    x = torch.randn(2, 5, 6, 7, requires_grad=True)
+    w = torch.randn(5, 3, k, k, requires_grad=True)  # [in, out, kh, kw]
+    b = torch.randn(3, requires_grad=True)
+    y = F.conv_transpose2d(x, w, b, stride=stride, padding=padding,
+                           output_padding=output_padding)
+    dy, g = op_grads(y, [x, w, b])
+    emit(name, {"x": x, "weight": w, "bias": b, "y": y, "dy": dy,
+                "dx": g[0], "dweight": g[1], "dbias": g[2]},
+         op="conv_transpose2d", kernel_size=k, stride=stride, padding=padding,
+         output_padding=output_padding, dilation=1, groups=1, bias="true")
+
+
+@case
+def convt_all():
+    convt_case("conv_transpose2d_k3s2p1op1", 3, 2, 1, 1)
+    convt_case("conv_transpose2d_k3s2p1op0", 3, 2, 1, 0)
+    convt_case("conv_transpose2d_k4s2p1op0", 4, 2, 1, 0)
+
+
+# ---------------------------------------------------------------------------
+# 3. instance_norm
+# ---------------------------------------------------------------------------
+
+@case
+def instance_norm_all():
+    eps = 1e-5
+    name = "instance_norm"
+    torch.manual_seed(seed_for(name))
+    x = (torch.randn(2, 5, 7, 9) * 1.7 + 0.3).requires_grad_(True)
+    y = F.instance_norm(x, eps=eps)
+    dy, g = op_grads(y, [x])
+    emit(name, {"x": x, "y": y, "dy": dy, "dx": g[0]},
+         op="instance_norm", eps=eps, affine="false")
+
+    name = "instance_norm_affine"
+    torch.manual_seed(seed_for(name))
+    x = (torch.randn(2, 5, 7, 9) * 1.7 + 0.3).requires_grad_(True)
+    w = (torch.randn(5) + 1.0).requires_grad_(True)
+    b = torch.randn(5, requires_grad=True)
+    y = F.instance_norm(x, weight=w, bias=b, eps=eps)
+    dy, g = op_grads(y, [x, w, b])
+    emit(name, {"x": x, "weight": w, "bias": b, "y": y, "dy": dy,
+                "dx": g[0], "dweight": g[1], "dbias": g[2]},
+         op="instance_norm", eps=eps, affine="true")
+
+
+# ---------------------------------------------------------------------------
+# 4. padding
+# ---------------------------------------------------------------------------
+
+@case
+def pad_all():
+    for name, pad, mode in [("reflection_pad_3333", (3, 3, 3, 3), "reflect"),
+                            ("reflection_pad_1231", (1, 2, 3, 1), "reflect"),
+                            ("zero_pad_1231", (1, 2, 3, 1), "constant")]:
+        torch.manual_seed(seed_for(name))
+        x = torch.randn(2, 3, 7, 9, requires_grad=True)
+        if mode == "reflect":
+            y = nn.ReflectionPad2d(pad)(x)
+        else:
+            y = F.pad(x, pad, mode="constant", value=0.0)
+        dy, g = op_grads(y, [x])
+        attrs = {"op": "pad", "mode": mode, "pad": fmt(pad)}
+        if mode == "constant":
+            attrs["value"] = "0"
+        emit(name, {"x": x, "y": y, "dy": dy, "dx": g[0]}, **attrs)
+
+
+# ---------------------------------------------------------------------------
+# 5. activations
+# ---------------------------------------------------------------------------
+
+@case
+def activations():
+    for name, fn, attrs in [
+            ("relu", F.relu, {}),
+            ("leaky_relu", lambda v: F.leaky_relu(v, 0.2), {"negative_slope": "0.2"}),
+            ("tanh", torch.tanh, {}),
+            ("sigmoid", torch.sigmoid, {})]:
+        torch.manual_seed(seed_for(name))
+        x = away_from_zero(torch.randn(2, 3, 5, 7) * 1.5).requires_grad_(True)
+        assert x.abs().min() > 1e-3
+        y = fn(x)
+        dy, g = op_grads(y, [x])
+        emit(name, {"x": x, "y": y, "dy": dy, "dx": g[0]}, op=name, **attrs)
+
+
+# ---------------------------------------------------------------------------
+# 6. losses
+# ---------------------------------------------------------------------------
+
+@case
+def losses():
+    for name, fn in [("l1_loss", F.l1_loss), ("mse_loss", F.mse_loss)]:
+        torch.manual_seed(seed_for(name))
+        x = torch.randn(2, 3, 5, 7, requires_grad=True)
+        target = torch.randn(2, 3, 5, 7, requires_grad=True)
+        assert (x - target).abs().min() > 1e-4
+        y = fn(x, target)  # mean reduction, shape []
+        dy = torch.tensor(0.7)
+        g = torch.autograd.grad(y, [x, target], dy)
+        emit(name, {"x": x, "target": target, "y": y, "dy": dy,
+                    "dx": g[0], "dtarget": g[1]}, op=name, reduction="mean")
+
+
+# ---------------------------------------------------------------------------
+# 7. SAGAN self-attention
+# ---------------------------------------------------------------------------
+
+class SelfAttention(nn.Module):
+    def __init__(self, C, out_conv=False):
+        super().__init__()
+        self.f = nn.Conv2d(C, C // 8, 1)  # keys, position i
+        self.g = nn.Conv2d(C, C // 8, 1)  # queries, position j
+        self.h = nn.Conv2d(C, C, 1)       # values
+        self.v = nn.Conv2d(C, C, 1) if out_conv else None
+        self.gamma = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        B, C, H, W = x.shape
+        N = H * W
+        Fk = self.f(x).view(B, -1, N)
+        Gq = self.g(x).view(B, -1, N)
+        Hv = self.h(x).view(B, C, N)
+        s = torch.bmm(Gq.permute(0, 2, 1), Fk)        # [B, N(j), N(i)]
+        beta = F.softmax(s, dim=-1)
+        o = torch.bmm(Hv, beta.permute(0, 2, 1)).view(B, C, H, W)
+        if self.v is not None:
+            o = self.v(o)
+        return self.gamma * o + x
+
+
+@case
+def self_attention_all():
+    for name, out_conv in [("self_attention", False), ("self_attention_out", True)]:
+        torch.manual_seed(seed_for(name))
+        m = SelfAttention(16, out_conv)
+        with torch.no_grad():
+            m.gamma.fill_(0.7)
+            m.f.weight.mul_(3.0)
+            m.g.weight.mul_(3.0)
+        x = torch.randn(2, 16, 5, 7)
+        # f's bias adds a term constant along the softmax axis: zero gradient.
+        module_case(name, m, x, zero_grads=["grad.f.bias"], op="self_attention",
+                    channels=16, reduction=8, out_conv=fmt(out_conv), gamma="0.7")
+
+
+# ---------------------------------------------------------------------------
+# 8. Adam
+# ---------------------------------------------------------------------------
+
+@case
+def adam_all():
+    for name, lr in [("adam", 2e-4), ("adam_lr1e3", 1e-3)]:
+        torch.manual_seed(seed_for(name))
+        beta1, beta2, eps = 0.5, 0.999, 1e-8
+        p = torch.randn(3, 5, 7, requires_grad=True)
+        grad1 = torch.randn(3, 5, 7)
+        grad2 = torch.randn(3, 5, 7)
+        opt = torch.optim.Adam([p], lr=lr, betas=(beta1, beta2), eps=eps)
+        param0 = p.detach().clone()
+        p.grad = grad1.clone()
+        opt.step()
+        param1 = p.detach().clone()
+        p.grad = grad2.clone()
+        opt.step()
+        param2 = p.detach().clone()
+        st = opt.state[p]
+        emit(name, {"param0": param0, "grad1": grad1, "grad2": grad2,
+                    "param1": param1, "param2": param2,
+                    "exp_avg2": st["exp_avg"], "exp_avg_sq2": st["exp_avg_sq"]},
+             op="adam", lr=repr(lr), beta1=repr(beta1), beta2=repr(beta2),
+             eps=repr(eps), weight_decay="0", amsgrad="false", steps="2")
+
+
+# ---------------------------------------------------------------------------
+# 9-11. CycleGAN networks (compact equivalent of junyanz/pytorch-CycleGAN-and-
+# pix2pix models/networks.py, with norm_layer = InstanceNorm2d(affine=False,
+# track_running_stats=False), so use_bias = True everywhere)
+# ---------------------------------------------------------------------------
+
+def norm(c):
+    return nn.InstanceNorm2d(c, affine=False, track_running_stats=False)
+
+
+class ResnetBlock(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.conv_block = nn.Sequential(
+            nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, padding=0, bias=True),
+            norm(dim), nn.ReLU(True),
+            nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, padding=0, bias=True),
+            norm(dim))
+
+    def forward(self, x):
+        return x + self.conv_block(x)
+
+
+class ResnetGenerator(nn.Module):
+    def __init__(self, input_nc=3, output_nc=3, ngf=8, n_blocks=2):
+        super().__init__()
+        model = [nn.ReflectionPad2d(3), nn.Conv2d(input_nc, ngf, 7, padding=0, bias=True),
+                 norm(ngf), nn.ReLU(True)]
+        for i in range(2):
+            m = 2 ** i
+            model += [nn.Conv2d(ngf * m, ngf * m * 2, 3, stride=2, padding=1, bias=True),
+                      norm(ngf * m * 2), nn.ReLU(True)]
+        for _ in range(n_blocks):
+            model += [ResnetBlock(ngf * 4)]
+        for i in range(2):
+            m = 2 ** (2 - i)
+            model += [nn.ConvTranspose2d(ngf * m, ngf * m // 2, 3, stride=2, padding=1,
+                                         output_padding=1, bias=True),
+                      norm(ngf * m // 2), nn.ReLU(True)]
+        model += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, output_nc, 7, padding=0), nn.Tanh()]
+        self.model = nn.Sequential(*model)
+
+    def forward(self, x):
+        return self.model(x)
+
+
+class NLayerDiscriminator(nn.Module):
+    def __init__(self, input_nc=3, ndf=8, n_layers=3):
+        super().__init__()
+        seq = [nn.Conv2d(input_nc, ndf, 4, stride=2, padding=1), nn.LeakyReLU(0.2, True)]
+        mult = 1
+        for n in range(1, n_layers):
+            prev, mult = mult, min(2 ** n, 8)
+            seq += [nn.Conv2d(ndf * prev, ndf * mult, 4, stride=2, padding=1, bias=True),
+                    norm(ndf * mult), nn.LeakyReLU(0.2, True)]
+        prev, mult = mult, min(2 ** n_layers, 8)
+        seq += [nn.Conv2d(ndf * prev, ndf * mult, 4, stride=1, padding=1, bias=True),
+                norm(ndf * mult), nn.LeakyReLU(0.2, True)]
+        seq += [nn.Conv2d(ndf * mult, 1, 4, stride=1, padding=1)]
+        self.model = nn.Sequential(*seq)
+
+    def forward(self, x):
+        return self.model(x)
+
+
+def init_normal_random_bias(net, gain=0.02):
+    """Official init_weights(net, 'normal', 0.02): conv weights ~ N(0, gain),
+    biases = 0; then biases get N(0, gain) noise so the bias paths are tested."""
+    def f(m):
+        cls = m.__class__.__name__
+        if hasattr(m, "weight") and ("Conv" in cls or "Linear" in cls):
+            nn.init.normal_(m.weight.data, 0.0, gain)
+            if getattr(m, "bias", None) is not None:
+                nn.init.constant_(m.bias.data, 0.0)
+    net.apply(f)
+    with torch.no_grad():
+        for n, p in net.named_parameters():
+            if n.endswith("bias"):
+                p.normal_(0.0, gain)
+
+
+KEYS = {}
+
+
+@case
+def resnet_block():
+    name = "resnet_block"
+    torch.manual_seed(seed_for(name))
+    m = ResnetBlock(8)
+    init_normal_random_bias(m)
+    x = torch.randn(2, 8, 9, 11)
+    KEYS[name] = module_case(name, m, x, op="resnet_block", dim=8,
+                             padding_type="reflect", norm="instance", eps="1e-05",
+                             init="normal", init_gain="0.02")
+
+
+@case
+def resnet_generator_all():
+    for name, batch in [("resnet_generator", 1), ("resnet_generator_b2", 2)]:
+        torch.manual_seed(seed_for(name))
+        m = ResnetGenerator(3, 3, 8, n_blocks=2)
+        init_normal_random_bias(m)
+        x = torch.rand(batch, 3, 32, 32) * 2.0 - 1.0
+        KEYS[name] = module_case(name, m, x, op="resnet_generator", input_nc=3,
+                                 output_nc=3, ngf=8, n_blocks=2, padding_type="reflect",
+                                 norm="instance", eps="1e-05", init="normal",
+                                 init_gain="0.02")
+
+
+@case
+def patchgan():
+    name = "patchgan"
+    torch.manual_seed(seed_for(name))
+    m = NLayerDiscriminator(3, 8, 3)
+    init_normal_random_bias(m)
+    x = torch.rand(2, 3, 32, 32) * 2.0 - 1.0
+    KEYS[name] = module_case(name, m, x, op="patchgan", input_nc=3, ndf=8, n_layers=3,
+                             norm="instance", eps="1e-05", negative_slope="0.2",
+                             init="normal", init_gain="0.02")
+
+
+# ---------------------------------------------------------------------------
+# 12. broadcasting binary ops
+# ---------------------------------------------------------------------------
+
+@case
+def linear_chain():
+    name = "linear_chain"
+    torch.manual_seed(seed_for(name))
+    a = torch.randn(2, 3, 4, 5, requires_grad=True)
+    b = torch.randn(1, 3, 1, 1, requires_grad=True)
+    c = torch.randn(1, requires_grad=True)
+    y = (a * b + c) - a / (b * b + 1)
+    dy, g = op_grads(y, [a, b, c])
+    emit(name, {"a": a, "b": b, "c": c, "y": y, "dy": dy,
+                "da": g[0], "db": g[1], "dc": g[2]},
+         op="linear_chain", expr="(a*b + c) - a/(b*b + 1)")
+
+
+def main():
+    os.makedirs(OUT_DIR, exist_ok=True)
+    for fn in CASES:
+        fn()
+    for k, v in KEYS.items():
+        print("%s keys: %s" % (k, ",".join(v)))
+    total = 0
+    for f in sorted(os.listdir(OUT_DIR)):
+        sz = os.path.getsize(os.path.join(OUT_DIR, f))
+        total += sz
+        print("%8d  %s" % (sz, f))
+    print("%8d  total bytes (%.2f MiB)" % (total, total / 2.0 ** 20))
+    if total >= 2 * 10 ** 6:
+        print("ERROR: golden files exceed 2 MB", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
