@@ -1,0 +1,90 @@
+package autograd
+
+import (
+	"fmt"
+
+	"github.com/semgan/semgan/tensor"
+)
+
+// Backward computes the gradient of the one-element loss with respect to
+// every Var it depends on, accumulating into their Grad fields (call
+// ZeroGrad or an optimizer's ZeroGrad between steps), then releases the
+// graph. It panics if loss has more than one element.
+func Backward(loss *Var) {
+	if loss.Value.Len() != 1 {
+		panic(fmt.Sprintf("autograd: Backward: loss has shape %v; use BackwardWith for non-scalar outputs", loss.Shape()))
+	}
+	seed := tensor.ZerosLike(loss.Value)
+	seed.Fill(1)
+	BackwardWith(loss, seed)
+}
+
+// BackwardWith runs the backward pass from out with the output gradient
+// grad (same shape as out), which is the vector of a vector-Jacobian
+// product. The graph is released afterwards: a second call on the same
+// graph reaches only the leaves directly.
+func BackwardWith(out *Var, grad *tensor.Tensor) {
+	if !out.SameShapeAs(grad) {
+		panic(fmt.Sprintf("autograd: BackwardWith: output %v vs gradient %v", out.Shape(), grad.Shape()))
+	}
+	if !out.requiresGrad {
+		return
+	}
+	tensor.AddScaled(out.grad(), 1, grad)
+	order := topoOrder(out)
+	for i := len(order) - 1; i >= 0; i-- {
+		v := order[i]
+		if v.Grad != nil {
+			v.node.backward(v.Grad)
+		}
+	}
+	release(order, out)
+}
+
+// SameShapeAs reports whether v's value has t's shape.
+func (v *Var) SameShapeAs(t *tensor.Tensor) bool { return v.Value.SameShape(t) }
+
+// topoOrder returns the non-leaf Vars reachable from out, each after all of
+// its inputs, using an explicit stack so deep graphs cannot overflow.
+func topoOrder(out *Var) []*Var {
+	var order []*Var
+	visited := map[*Var]bool{}
+	type frame struct {
+		v    *Var
+		next int // index of the next input to visit
+	}
+	stack := []frame{{v: out}}
+	visited[out] = true
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if top.v.node == nil || top.next == len(top.v.node.inputs) {
+			if top.v.node != nil {
+				order = append(order, top.v)
+			}
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		in := top.v.node.inputs[top.next]
+		top.next++
+		if in != nil && in.requiresGrad && !visited[in] {
+			visited[in] = true
+			stack = append(stack, frame{v: in})
+		}
+	}
+	return order
+}
+
+// release frees what the walked graph owns: the intermediate gradients
+// (leaves keep theirs, and out keeps its own for inspection) and the
+// nodes' scratch, and drops the closures so the values they captured can be
+// collected. The released intermediates become constants, as if detached.
+func release(order []*Var, out *Var) {
+	for _, v := range order {
+		freeAll(v.node.scratch)
+		v.node = nil
+		v.requiresGrad = false
+		if v != out {
+			v.ZeroGrad()
+		}
+	}
+}

@@ -1,0 +1,46 @@
+package autograd
+
+import "github.com/semgan/semgan/tensor"
+
+// Conv2d returns the convolution of x [N, C, H, W] with w [OutC, C, KH, KW]
+// plus the optional bias [OutC] (nil for none).
+func Conv2d(x, w, bias *Var, o tensor.ConvOpts) *Var {
+	y := tensor.Conv2d(x.Value, w.Value, valueOf(bias), o)
+	return record(y, []*Var{x, w, bias}, func(dy *tensor.Tensor) {
+		tensor.Conv2dBackward(x.Value, w.Value, o, dy, x.gradIf(), w.gradIf(), bias.gradIf())
+	})
+}
+
+// ConvTranspose2d returns the transposed convolution of x [N, InC, H, W]
+// with w [InC, OutC, KH, KW] plus the optional bias [OutC].
+func ConvTranspose2d(x, w, bias *Var, o tensor.ConvOpts) *Var {
+	y := tensor.ConvTranspose2d(x.Value, w.Value, valueOf(bias), o)
+	return record(y, []*Var{x, w, bias}, func(dy *tensor.Tensor) {
+		tensor.ConvTranspose2dBackward(x.Value, w.Value, o, dy, x.gradIf(), w.gradIf(), bias.gradIf())
+	})
+}
+
+// Pad2d pads x [N, C, H, W] with zeros or by reflection.
+func Pad2d(x *Var, pd tensor.Padding) *Var {
+	y := tensor.Pad2d(x.Value, pd)
+	return record(y, []*Var{x}, func(dy *tensor.Tensor) {
+		tensor.Pad2dBackward(x.Value, pd, dy, x.grad())
+	})
+}
+
+// InstanceNorm normalises each (n, c) plane of x [N, C, ...] and applies the
+// optional per-channel gamma and beta (nil without affine parameters).
+func InstanceNorm(x, gamma, beta *Var, eps float32) *Var {
+	y, st := tensor.InstanceNorm(x.Value, valueOf(gamma), valueOf(beta), eps)
+	// mean and rstd, kept for backward
+	return record(y, []*Var{x, gamma, beta}, func(dy *tensor.Tensor) {
+		tensor.InstanceNormBackward(x.Value, valueOf(gamma), st, dy, x.gradIf(), gamma.gradIf(), beta.gradIf())
+	}, st.Mean, st.Rstd)
+}
+
+func valueOf(v *Var) *tensor.Tensor {
+	if v == nil {
+		return nil
+	}
+	return v.Value
+}

@@ -1,0 +1,163 @@
+package gan
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/semgan/semgan/autograd"
+	"github.com/semgan/semgan/nn"
+	"github.com/semgan/semgan/tensor"
+)
+
+// Trainer holds the two generators, the two discriminators, their
+// optimisers and image pools, and runs training iterations.
+//
+// Naming follows CycleGAN: GA translates A to B and DA judges its output
+// against real B images; GB translates B to A and DB judges real A.
+type Trainer struct {
+	Config     Config
+	GA, GB     *Generator
+	DA, DB     *Discriminator
+	OptG, OptD *nn.Adam
+	PoolA      *ImagePool // fakes of domain A (GB's outputs), for DB
+	PoolB      *ImagePool // fakes of domain B (GA's outputs), for DA
+	// Step counts completed iterations.
+	Step int
+}
+
+// Losses are the values of one iteration's terms, as logged.
+type Losses struct {
+	GA, GB         float32 // LSGAN generator terms
+	CycleA, CycleB float32 // weighted cycle L1
+	IdtA, IdtB     float32 // weighted identity L1
+	Sem            float32 // weighted semantic L1
+	DA, DB         float32 // discriminator terms (last D step)
+}
+
+// Names returns the loss names in the order of Values.
+func (Losses) Names() []string {
+	return []string{"G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "sem", "D_A", "D_B"}
+}
+
+// Values returns the losses in the order of Names.
+func (l Losses) Values() []float32 {
+	return []float32{l.GA, l.GB, l.CycleA, l.CycleB, l.IdtA, l.IdtB, l.Sem, l.DA, l.DB}
+}
+
+// NewTrainer builds the networks for images with c channels, initialised
+// from N(0, 0.02) as CycleGAN does, and their optimisers.
+func NewTrainer(cfg Config, channels int) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	rng := tensor.NewRNG(cfg.Seed)
+	gcfg := GeneratorConfig{InC: channels, OutC: channels, NGF: cfg.NGF, Blocks: cfg.Blocks, Attention: cfg.Attention}
+	dcfg := DiscriminatorConfig{InC: channels, NDF: cfg.NDF, Layers: cfg.DLayers}
+	t := &Trainer{
+		Config: cfg,
+		GA:     NewGenerator(rng, gcfg), GB: NewGenerator(rng, gcfg),
+		DA: NewDiscriminator(rng, dcfg), DB: NewDiscriminator(rng, dcfg),
+		PoolA: &ImagePool{Size: cfg.PoolSize}, PoolB: &ImagePool{Size: cfg.PoolSize},
+	}
+	for _, m := range []nn.Module{t.GA, t.GB, t.DA, t.DB} {
+		nn.InitNormal(m, rng, 0.02)
+	}
+	t.OptG = nn.NewAdam([]nn.ParamGroup{{Params: append(nn.Prefixed("G_A", t.GA.Parameters()), nn.Prefixed("G_B", t.GB.Parameters())...), LR: cfg.LRG}}, cfg.Beta1, cfg.Beta2)
+	t.OptD = nn.NewAdam([]nn.ParamGroup{{Params: append(nn.Prefixed("D_A", t.DA.Parameters()), nn.Prefixed("D_B", t.DB.Parameters())...), LR: cfg.LRD}}, cfg.Beta1, cfg.Beta2)
+	return t, nil
+}
+
+// stepRNG returns the random source of iteration step: a function of the
+// seed and the step alone, so a resumed run draws what an uninterrupted
+// one would.
+func (t *Trainer) stepRNG(step int, stream uint64) *tensor.RNG {
+	return tensor.NewRNG(t.Config.Seed*0x9e3779b97f4a7c15 ^ uint64(step)*0xbf58476d1ce4e5b9 ^ stream)
+}
+
+// SampleRNG returns the source for drawing iteration step's training
+// images, for callers that sample data; like the trainer's own, it depends
+// only on the seed and the step.
+func (t *Trainer) SampleRNG(step int) *tensor.RNG { return t.stepRNG(step, 1) }
+
+// TrainStep runs one iteration on realA and realB [Batch, C, H, W]: the
+// generator update with all losses, then DSteps discriminator updates. It
+// returns an error, leaving the networks as they were before the failing
+// update, if a loss is NaN or infinite.
+func (t *Trainer) TrainStep(realA, realB *tensor.Tensor) (Losses, error) {
+	cfg := t.Config
+	scale := nn.LinearDecay(t.Step, cfg.Iters, cfg.DecayIters)
+	t.OptG.LRScale, t.OptD.LRScale = scale, scale
+	var l Losses
+	a, b := autograd.Const(realA), autograd.Const(realB)
+
+	// Generators: fool the frozen discriminators, close both cycles, keep
+	// identities and the encoder semantics.
+	nn.SetRequiresGrad(t.DA, false)
+	nn.SetRequiresGrad(t.DB, false)
+	hA := t.GA.Encode(a)
+	fakeB := t.GA.Decode(hA)
+	hFakeB := t.GB.Encode(fakeB)
+	recA := t.GB.Decode(hFakeB)
+	hB := t.GB.Encode(b)
+	fakeA := t.GB.Decode(hB)
+	hFakeA := t.GA.Encode(fakeA)
+	recB := t.GA.Decode(hFakeA)
+
+	terms := []*autograd.Var{
+		nn.MSEToConstant(t.DA.Forward(fakeB), 1),
+		nn.MSEToConstant(t.DB.Forward(fakeA), 1),
+		autograd.Scale(nn.L1Loss(recA, a), cfg.LambdaCycle),
+		autograd.Scale(nn.L1Loss(recB, b), cfg.LambdaCycle),
+	}
+	outs := []*float32{&l.GA, &l.GB, &l.CycleA, &l.CycleB}
+	if w := cfg.LambdaCycle * cfg.LambdaIdentity; w > 0 {
+		terms = append(terms, autograd.Scale(nn.L1Loss(t.GA.Forward(b), b), w), autograd.Scale(nn.L1Loss(t.GB.Forward(a), a), w))
+		outs = append(outs, &l.IdtA, &l.IdtB)
+	}
+	if cfg.LambdaSem > 0 {
+		// |Enc_A(x) - Enc_B(G_AB(x))|_1 + |Enc_B(y) - Enc_A(G_BA(y))|_1
+		sem := autograd.Add(nn.L1Loss(hA, hFakeB), nn.L1Loss(hB, hFakeA))
+		terms = append(terms, autograd.Scale(sem, cfg.LambdaSem))
+		outs = append(outs, &l.Sem)
+	}
+	lossG := terms[0]
+	for i, term := range terms {
+		*outs[i] = term.Item()
+		if i > 0 {
+			lossG = autograd.Add(lossG, term)
+		}
+	}
+	if err := finite("generator", lossG.Item(), l); err != nil {
+		return l, err
+	}
+	t.OptG.ZeroGrad()
+	autograd.Backward(lossG)
+	t.OptG.Step()
+	nn.SetRequiresGrad(t.DA, true)
+	nn.SetRequiresGrad(t.DB, true)
+
+	// Discriminators: real towards 1, pooled fakes towards 0, halved.
+	for d := range cfg.DSteps {
+		rng := t.stepRNG(t.Step, 2+uint64(d))
+		pooledB := autograd.Const(t.PoolB.Query(rng, fakeB.Value))
+		pooledA := autograd.Const(t.PoolA.Query(rng, fakeA.Value))
+		lossDA := autograd.Scale(autograd.Add(nn.MSEToConstant(t.DA.Forward(b), 1), nn.MSEToConstant(t.DA.Forward(pooledB), 0)), 0.5)
+		lossDB := autograd.Scale(autograd.Add(nn.MSEToConstant(t.DB.Forward(a), 1), nn.MSEToConstant(t.DB.Forward(pooledA), 0)), 0.5)
+		l.DA, l.DB = lossDA.Item(), lossDB.Item()
+		if err := finite("discriminator", l.DA+l.DB, l); err != nil {
+			return l, err
+		}
+		t.OptD.ZeroGrad()
+		autograd.Backward(autograd.Add(lossDA, lossDB))
+		t.OptD.Step()
+	}
+	t.Step++
+	return l, nil
+}
+
+func finite(what string, v float32, l Losses) error {
+	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		return fmt.Errorf("gan: %s loss is %v at this step (losses %v = %v); stopping before the update", what, v, l.Names(), l.Values())
+	}
+	return nil
+}

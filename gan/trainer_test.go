@@ -1,0 +1,131 @@
+package gan_test
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/semgan/semgan/gan"
+	"github.com/semgan/semgan/nn"
+	"github.com/semgan/semgan/tensor"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// tinyConfig is the paper preset shrunk to train at 16x16 in a test.
+func tinyConfig() gan.Config {
+	cfg, err := gan.Preset("paper")
+	if err != nil {
+		panic(err)
+	}
+	cfg.NGF, cfg.NDF, cfg.Blocks, cfg.DLayers = 8, 8, 1, 2
+	cfg.Attention = gan.AfterFirstUp
+	cfg.Iters, cfg.DecayIters, cfg.Batch, cfg.PoolSize = 4, 4, 2, 3
+	return cfg
+}
+
+// batches returns the images of iteration step: a function of the step
+// alone, as the program's data sampler is.
+func batches(tr *gan.Trainer) (a, b *tensor.Tensor) {
+	rng := tr.SampleRNG(tr.Step)
+	a = tensor.Uniform(rng, -1, 1, tr.Config.Batch, 3, 16, 16)
+	b = tensor.Uniform(rng, -1, 0.5, tr.Config.Batch, 3, 16, 16)
+	return a, b
+}
+
+func train(t *testing.T, tr *gan.Trainer, steps int) []gan.Losses {
+	var out []gan.Losses
+	for range steps {
+		a, b := batches(tr)
+		l, err := tr.TrainStep(a, b)
+		require.NoError(t, err)
+		out = append(out, l)
+	}
+	return out
+}
+
+func TestTrainStepLossesFiniteAndMoving(t *testing.T) {
+	tr, err := gan.NewTrainer(tinyConfig(), 3)
+	require.NoError(t, err)
+	losses := train(t, tr, 4)
+	for _, l := range losses {
+		for i, v := range l.Values() {
+			require.False(t, math.IsNaN(float64(v)) || math.IsInf(float64(v), 0), "%s = %v", l.Names()[i], v)
+		}
+		assert.Greater(t, l.Sem, float32(0), "the semantic loss is on in the paper preset")
+	}
+	assert.NotEqual(t, losses[0].Values(), losses[3].Values())
+	assert.Equal(t, 4, tr.Step)
+	assert.Len(t, tr.PoolA.Images, 3)
+}
+
+func params(m nn.Module) map[string][]float32 {
+	out := map[string][]float32{}
+	for _, p := range m.Parameters() {
+		out[p.Name] = p.Var.Value.Data()
+	}
+	return out
+}
+
+func TestCheckpointRoundTripIsExact(t *testing.T) {
+	tr, err := gan.NewTrainer(tinyConfig(), 3)
+	require.NoError(t, err)
+	train(t, tr, 2)
+	path := filepath.Join(t.TempDir(), "latest.safetensors")
+	require.NoError(t, tr.SaveCheckpoint(path))
+	back, err := gan.LoadCheckpoint(path, 3)
+	require.NoError(t, err)
+	assert.Equal(t, tr.Step, back.Step)
+	assert.Equal(t, tr.Config, back.Config)
+	for _, pair := range [][2]nn.Module{{tr.GA, back.GA}, {tr.GB, back.GB}, {tr.DA, back.DA}, {tr.DB, back.DB}} {
+		assert.Equal(t, params(pair[0]), params(pair[1]))
+	}
+	assert.Equal(t, tr.OptG.StateDict()["0.G_A.model.1.weight.exp_avg"].Data(), back.OptG.StateDict()["0.G_A.model.1.weight.exp_avg"].Data())
+}
+
+func TestResumeMatchesUninterruptedRun(t *testing.T) {
+	straight, err := gan.NewTrainer(tinyConfig(), 3)
+	require.NoError(t, err)
+	want := train(t, straight, 4)
+
+	first, err := gan.NewTrainer(tinyConfig(), 3)
+	require.NoError(t, err)
+	got := train(t, first, 2)
+	path := filepath.Join(t.TempDir(), "latest.safetensors")
+	require.NoError(t, first.SaveCheckpoint(path))
+	resumed, err := gan.LoadCheckpoint(path, 3)
+	require.NoError(t, err)
+	got = append(got, train(t, resumed, 2)...)
+
+	assert.Equal(t, want, got, "losses of 2 + resume + 2 steps equal 4 straight steps")
+	assert.Equal(t, params(straight.GA), params(resumed.GA))
+	assert.Equal(t, params(straight.DB), params(resumed.DB))
+}
+
+func TestTrainStepStopsOnNaN(t *testing.T) {
+	tr, err := gan.NewTrainer(tinyConfig(), 3)
+	require.NoError(t, err)
+	before := params(tr.GA)
+	a, b := batches(tr)
+	bad := a.Data()
+	bad[5] = float32(math.NaN())
+	a.SetData(bad)
+	_, err = tr.TrainStep(a, b)
+	require.ErrorContains(t, err, "generator loss is NaN")
+	assert.Equal(t, before, params(tr.GA), "no update after a NaN loss")
+}
+
+func TestPresets(t *testing.T) {
+	for _, name := range []string{"cyclegan", "paper"} {
+		cfg, err := gan.Preset(name)
+		require.NoError(t, err)
+		require.NoError(t, cfg.Validate())
+	}
+	_, err := gan.Preset("pix2pix")
+	require.ErrorContains(t, err, `no preset "pix2pix"`)
+
+	// The paper reports 6.5M parameters for its generator; the layout with
+	// NGF 48 has about 6.4M before attention.
+	g := gan.NewGenerator(tensor.NewRNG(1), gan.GeneratorConfig{InC: 3, OutC: 3, NGF: 48, Blocks: 9})
+	assert.InDelta(t, 6.4e6, nn.CountParameters(g), 0.05e6)
+}

@@ -1,0 +1,55 @@
+package tensor
+
+import "github.com/semgan/semgan/kernels"
+
+// NormStats are the per-plane statistics InstanceNorm keeps for its
+// backward pass: mean and 1/sqrt(var+eps), each of N*C elements.
+type NormStats struct {
+	Mean, Rstd *Tensor
+}
+
+// Free releases the statistics.
+func (s NormStats) Free() {
+	s.Mean.Free()
+	s.Rstd.Free()
+}
+
+func normParams(op string, x, gamma, beta *Tensor, eps float32) kernels.NormParams {
+	if x.Rank() < 3 {
+		mustRank(op, "input", x, 4)
+	}
+	p := kernels.NormParams{N: x.shape[0], C: x.shape[1], S: x.Len() / (x.shape[0] * x.shape[1]), Eps: eps}
+	if gamma != nil {
+		mustShape(op, "weight", gamma, p.C)
+	}
+	if beta != nil {
+		mustShape(op, "bias", beta, p.C)
+	}
+	return p
+}
+
+// InstanceNorm normalises each (n, c) plane of x [N, C, ...] to zero mean
+// and unit (biased) variance, then applies the optional per-channel gamma
+// and beta, as torch's instance_norm without running statistics.
+func InstanceNorm(x, gamma, beta *Tensor, eps float32) (*Tensor, NormStats) {
+	p := normParams("InstanceNorm", x, gamma, beta, eps)
+	mustSameDevice("InstanceNorm", x, gamma, beta)
+	y := New(x.dev, x.shape...)
+	st := NormStats{Mean: New(x.dev, p.N, p.C), Rstd: New(x.dev, p.N, p.C)}
+	x.dev.InstanceNormForward(p, x.buf, bufOf(gamma), bufOf(beta), y.buf, st.Mean.buf, st.Rstd.buf)
+	return y, st
+}
+
+// InstanceNormBackward accumulates the gradients of InstanceNorm into dx,
+// dgamma and dbeta (each may be nil) given dy and the forward statistics.
+func InstanceNormBackward(x, gamma *Tensor, st NormStats, dy, dx, dgamma, dbeta *Tensor) {
+	p := normParams("InstanceNormBackward", x, gamma, dbeta, 0)
+	mustShape("InstanceNormBackward", "dy", dy, x.shape...)
+	if dx != nil {
+		mustShape("InstanceNormBackward", "dx", dx, x.shape...)
+	}
+	if dgamma != nil {
+		mustShape("InstanceNormBackward", "dgamma", dgamma, p.C)
+	}
+	x.dev.InstanceNormBackward(p, x.buf, bufOf(gamma), st.Mean.buf, st.Rstd.buf, dy.buf, bufOf(dx), bufOf(dgamma), bufOf(dbeta))
+}
