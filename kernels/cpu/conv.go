@@ -1,0 +1,324 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/semgan/semgan/kernels"
+)
+
+// The convolutions work on tiles of output pixels: for one image and a run
+// of consecutive output pixels, the patches under the kernel are copied into
+// a column block col [K, tile] (K = InC*KH*KW, im2col) and the product with
+// the weight is a GEMM. A tile holds about convTileElems floats (1 MiB) and
+// at least convMinTile pixels, so no full-image column matrix is built.
+// (Variables so that tests can force many small tiles.)
+var (
+	convTileElems = 1 << 18
+	convMinTile   = 32
+)
+
+// checkConv panics, naming fn, if p is invalid or a slice has the wrong
+// length.
+func checkConv(fn string, p kernels.ConvParams, slices ...arg) {
+	if err := p.Validate(); err != nil {
+		panic("cpu: " + fn + ": " + err.Error())
+	}
+	checkLens(fn, func() string { return convShape(p) }, slices...)
+}
+
+// convShape describes p in panic messages.
+func convShape(p kernels.ConvParams) string {
+	return fmt.Sprintf("[N=%d InC=%d %dx%d] * [OutC=%d %dx%d] stride %dx%d pad %dx%d -> %dx%d",
+		p.N, p.InC, p.InH, p.InW, p.OutC, p.KH, p.KW, p.StrideH, p.StrideW, p.PadH, p.PadW, p.OutH(), p.OutW())
+}
+
+// pointwise reports whether the convolution is 1x1 with stride 1 and no
+// padding: its column block is x itself (with row stride S), so im2col and
+// col2im are skipped.
+func pointwise(p kernels.ConvParams) bool {
+	return p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0
+}
+
+// convTile returns how many output pixels one column block holds.
+func convTile(k, s int) int {
+	return min(max(convTileElems/k, convMinTile), s)
+}
+
+// ConvForward computes y = conv(x, w) + bias for x [N, InC, InH, InW],
+// w [OutC, InC, KH, KW], bias [OutC] (nil for none) and y [N, OutC, OutH,
+// OutW], overwriting y:
+//
+//	y[n,o,oh,ow] = bias[o] + sum_{c,kh,kw} w[o,c,kh,kw] * x[n,c,oh*SH-PH+kh,ow*SW-PW+kw]
+//
+// with x taken as 0 outside the image. Tiles of output pixels of every image
+// are spread over goroutines. ConvForward panics if p is invalid or a slice
+// has the wrong length.
+func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
+	checkConv("ConvForward", p,
+		arg{"x", x, p.XLen(), false}, arg{"w", w, p.WLen(), false},
+		arg{"bias", bias, p.OutC, true}, arg{"y", y, p.YLen(), false})
+	k, s := p.InC*p.KH*p.KW, p.OutH()*p.OutW()
+	tile := convTile(k, s)
+	tiles := (s + tile - 1) / tile
+	xImg, yImg := p.InC*p.InH*p.InW, p.OutC*s
+	direct := pointwise(p)
+	parallelFor(p.N*tiles, 1, func(lo, hi int) {
+		var col []float32
+		if !direct {
+			// Overwritten by im2col or by a GEMM with beta 0 before use.
+			buf := getScratch(k * tile)
+			defer putScratch(buf)
+			col = *buf
+		}
+		for it := lo; it < hi; it++ {
+			n, s0 := it/tiles, (it%tiles)*tile
+			ns := min(tile, s-s0)
+			cb, ldc := col, ns // the column block and its row stride
+			if direct {
+				cb, ldc = x[n*xImg+s0:], s
+			} else {
+				im2col(p, x[n*xImg:(n+1)*xImg], 0, p.InC, s0, ns, col)
+			}
+			yt := y[n*yImg+s0:]
+			beta := float32(0)
+			if bias != nil {
+				for o, bo := range bias {
+					row := yt[o*s : o*s+ns]
+					for i := range row {
+						row[i] = bo
+					}
+				}
+				beta = 1
+			}
+			// y tile [OutC, ns] (row stride S) = w [OutC, K] * col [K, ns] (+ bias).
+			gemmSerial(false, false, p.OutC, ns, k, 1, w, k, cb, ldc, beta, yt, s, nil)
+		}
+	})
+}
+
+// ConvBackwardData accumulates into dx [N, InC, InH, InW] the gradient of
+// ConvForward with respect to x, given dy [N, OutC, OutH, OutW] and w:
+//
+//	dx[n,c,ih,iw] += sum over (o,kh,kw,oh,ow) with oh*SH-PH+kh = ih and
+//	                 ow*SW-PW+kw = iw of w[o,c,kh,kw] * dy[n,o,oh,ow]
+//
+// It is also the forward pass of a transposed convolution. Rows and columns
+// of dx that no output reaches (InH larger than the output covers, as with
+// output_padding) get nothing added. For each image and group of input
+// channels, col = w^T dy is computed tile by tile and scattered back into dx
+// (col2im); groups write disjoint planes of dx and run on separate
+// goroutines. ConvBackwardData panics if p is invalid or a slice has the
+// wrong length.
+func ConvBackwardData(p kernels.ConvParams, dy, w, dx []float32) {
+	checkConv("ConvBackwardData", p,
+		arg{"dy", dy, p.YLen(), false}, arg{"w", w, p.WLen(), false}, arg{"dx", dx, p.XLen(), false})
+	kk := p.KH * p.KW
+	k, s := p.InC*kk, p.OutH()*p.OutW()
+	// Enough channel groups to give every core work when the batch is small.
+	groups := min(p.InC, (2*workers(p.N*p.InC, 1)+p.N-1)/p.N)
+	tile := convTile(k, s)
+	xImg, yImg := p.InC*p.InH*p.InW, p.OutC*s
+	direct := pointwise(p)
+	parallelFor(p.N*groups, 1, func(lo, hi int) {
+		var col []float32
+		if !direct {
+			// Overwritten by im2col or by a GEMM with beta 0 before use.
+			buf := getScratch(k * tile)
+			defer putScratch(buf)
+			col = *buf
+		}
+		for it := lo; it < hi; it++ {
+			n, g := it/groups, it%groups
+			c0, c1 := g*p.InC/groups, (g+1)*p.InC/groups
+			rows := (c1 - c0) * kk
+			for s0 := 0; s0 < s; s0 += tile {
+				ns := min(tile, s-s0)
+				if direct {
+					// dx[n, c0:c1, tile] += w[:, c0:c1]^T * dy tile.
+					gemmSerial(true, false, rows, ns, p.OutC, 1, w[c0:], k,
+						dy[n*yImg+s0:], s, 1, dx[n*xImg+c0*s+s0:], s, nil)
+					continue
+				}
+				// col [rows, ns] = w[:, c0*kk : c1*kk]^T [rows, OutC] * dy tile [OutC, ns].
+				gemmSerial(true, false, rows, ns, p.OutC, 1, w[c0*kk:], k,
+					dy[n*yImg+s0:], s, 0, col, ns, nil)
+				col2im(p, dx[n*xImg:(n+1)*xImg], c0, c1, s0, ns, col)
+			}
+		}
+	})
+}
+
+// ConvBackwardFilter accumulates the gradients of ConvForward with respect
+// to the weight and the bias, given x and dy:
+//
+//	dw[o,c,kh,kw] += sum_{n,oh,ow} dy[n,o,oh,ow] * x[n,c,oh*SH-PH+kh,ow*SW-PW+kw]
+//	dbias[o]      += sum_{n,oh,ow} dy[n,o,oh,ow]
+//
+// Either dw or dbias may be nil. Tiles of every image are spread over
+// goroutines, each accumulating dw += dy_tile col^T into its own partial sum
+// (the first one straight into dw); the partials are added at the end.
+// ConvBackwardFilter panics if p is invalid or a slice has the wrong length.
+func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
+	checkConv("ConvBackwardFilter", p,
+		arg{"x", x, p.XLen(), false}, arg{"dy", dy, p.YLen(), false},
+		arg{"dw", dw, p.WLen(), true}, arg{"dbias", dbias, p.OutC, true})
+	s := p.OutH() * p.OutW()
+	yImg := p.OutC * s
+	if dbias != nil {
+		parallelFor(p.OutC, 16, func(lo, hi int) {
+			for o := lo; o < hi; o++ {
+				var sum float64
+				for n := range p.N {
+					for _, v := range dy[n*yImg+o*s : n*yImg+(o+1)*s] {
+						sum += float64(v)
+					}
+				}
+				dbias[o] += float32(sum)
+			}
+		})
+	}
+	if dw == nil {
+		return
+	}
+	k := p.InC * p.KH * p.KW
+	tile := convTile(k, s)
+	tiles := (s + tile - 1) / tile
+	xImg := p.InC * p.InH * p.InW
+	items := p.N * tiles
+	chunks := workers(items, 1)
+	partial := make([][]float32, chunks)
+	partial[0] = dw
+	for c := 1; c < chunks; c++ {
+		partial[c] = make([]float32, len(dw))
+	}
+	direct := pointwise(p)
+	parallelChunks(items, chunks, func(chunk, lo, hi int) {
+		var col []float32
+		if !direct {
+			// Overwritten by im2col or by a GEMM with beta 0 before use.
+			buf := getScratch(k * tile)
+			defer putScratch(buf)
+			col = *buf
+		}
+		var gs gemmScratch
+		for it := lo; it < hi; it++ {
+			n, s0 := it/tiles, (it%tiles)*tile
+			ns := min(tile, s-s0)
+			cb, ldc := col, ns // the column block and its row stride
+			if direct {
+				cb, ldc = x[n*xImg+s0:], s
+			} else {
+				im2col(p, x[n*xImg:(n+1)*xImg], 0, p.InC, s0, ns, col)
+			}
+			// dw [OutC, K] += dy tile [OutC, ns] (row stride S) * col^T [ns, K].
+			gemmSerial(false, true, p.OutC, k, ns, 1, dy[n*yImg+s0:], s, cb, ldc, 1, partial[chunk], k, &gs)
+		}
+	})
+	addPartials(dw, partial, func(s *[]float32) []float32 { return *s })
+}
+
+// convSpan calls fn for every output row that the output pixels
+// [s0, s0+ns) touch, with the output row oh, the first column ow and the
+// offset i of that first pixel within the tile, and the run length.
+func convSpan(outW, s0, ns int, fn func(oh, ow, i, run int)) {
+	oh, ow := s0/outW, s0%outW
+	for i := 0; i < ns; {
+		run := min(outW-ow, ns-i)
+		fn(oh, ow, i, run)
+		i += run
+		oh, ow = oh+1, 0
+	}
+}
+
+// validRun returns the range [qlo, qhi) of q in [0, run) for which
+// iw = iw0 + q*stride lies in [0, inW).
+func validRun(iw0, stride, inW, run int) (qlo, qhi int) {
+	if iw0 < 0 {
+		qlo = (-iw0 + stride - 1) / stride
+	}
+	qhi = run
+	if last := inW - 1 - iw0; last < 0 {
+		qhi = 0
+	} else {
+		qhi = min(run, last/stride+1)
+	}
+	return min(qlo, qhi), qhi
+}
+
+// im2col writes into col the patches of channels [c0, c1) of one image xn
+// under the output pixels [s0, s0+ns):
+//
+//	col[((c-c0)*KH+kh)*KW+kw)*ns + i] = xn[c, oh*SH-PH+kh, ow*SW-PW+kw]
+//
+// for the i-th pixel (oh, ow) of the tile, 0 outside the image.
+func im2col(p kernels.ConvParams, xn []float32, c0, c1, s0, ns int, col []float32) {
+	plane := p.InH * p.InW
+	for c := c0; c < c1; c++ {
+		xc := xn[c*plane : (c+1)*plane]
+		for kh := range p.KH {
+			for kw := range p.KW {
+				r := ((c-c0)*p.KH+kh)*p.KW + kw
+				row := col[r*ns : (r+1)*ns]
+				convSpan(p.OutW(), s0, ns, func(oh, ow, i, run int) {
+					seg := row[i : i+run]
+					ih := oh*p.StrideH - p.PadH + kh
+					if ih < 0 || ih >= p.InH {
+						clear(seg)
+						return
+					}
+					xr := xc[ih*p.InW : (ih+1)*p.InW]
+					iw0 := ow*p.StrideW - p.PadW + kw
+					qlo, qhi := validRun(iw0, p.StrideW, p.InW, run)
+					clear(seg[:qlo])
+					clear(seg[qhi:])
+					if qlo == qhi {
+						return
+					}
+					if p.StrideW == 1 {
+						copy(seg[qlo:qhi], xr[iw0+qlo:iw0+qhi])
+						return
+					}
+					for q := qlo; q < qhi; q++ {
+						seg[q] = xr[iw0+q*p.StrideW]
+					}
+				})
+			}
+		}
+	}
+}
+
+// col2im is the adjoint of im2col: it adds every element of col back into
+// the pixel of channels [c0, c1) of dxn that im2col would have read it from,
+// and drops those that fall outside the image.
+func col2im(p kernels.ConvParams, dxn []float32, c0, c1, s0, ns int, col []float32) {
+	plane := p.InH * p.InW
+	for c := c0; c < c1; c++ {
+		dc := dxn[c*plane : (c+1)*plane]
+		for kh := range p.KH {
+			for kw := range p.KW {
+				r := ((c-c0)*p.KH+kh)*p.KW + kw
+				row := col[r*ns : (r+1)*ns]
+				convSpan(p.OutW(), s0, ns, func(oh, ow, i, run int) {
+					ih := oh*p.StrideH - p.PadH + kh
+					if ih < 0 || ih >= p.InH {
+						return
+					}
+					seg := row[i : i+run]
+					dr := dc[ih*p.InW : (ih+1)*p.InW]
+					iw0 := ow*p.StrideW - p.PadW + kw
+					qlo, qhi := validRun(iw0, p.StrideW, p.InW, run)
+					if qlo == qhi {
+						return
+					}
+					if p.StrideW == 1 {
+						axpy(dr[iw0+qlo:iw0+qhi], 1, seg[qlo:qhi])
+						return
+					}
+					for q := qlo; q < qhi; q++ {
+						dr[iw0+q*p.StrideW] += seg[q]
+					}
+				})
+			}
+		}
+	}
+}

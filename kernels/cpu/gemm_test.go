@@ -1,0 +1,246 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/semgan/semgan/kernels"
+	"github.com/stretchr/testify/require"
+)
+
+// gemmRef is the textbook triple loop in float64, batch by batch.
+func gemmRef(p kernels.GemmParams, a, b, c []float32) []float64 {
+	out := f64(c)
+	for e := range p.Batch {
+		for i := range p.M {
+			for j := range p.N {
+				var s float64
+				for k := range p.K {
+					var av, bv float32
+					if p.TransA {
+						av = a[e*p.StrideA+k*p.M+i]
+					} else {
+						av = a[e*p.StrideA+i*p.K+k]
+					}
+					if p.TransB {
+						bv = b[e*p.StrideB+j*p.K+k]
+					} else {
+						bv = b[e*p.StrideB+k*p.N+j]
+					}
+					s += float64(av) * float64(bv)
+				}
+				ci := e*p.StrideC + i*p.N + j
+				old := float64(c[ci])
+				if p.Beta == 0 {
+					old = 0
+				}
+				out[ci] = float64(p.Alpha)*s + float64(p.Beta)*old
+			}
+		}
+	}
+	return out
+}
+
+// checkGemm runs Gemm on random operands with guard bands and compares it
+// with gemmRef. Elements of C between batch entries must not change.
+func checkGemm(t *testing.T, p kernels.GemmParams, seed uint64) bool {
+	t.Helper()
+	r := newRand(seed)
+	lenOf := func(stride, size int) int { return (p.Batch-1)*stride + size }
+	a := guarded(lenOf(p.StrideA, p.M*p.K), nil)
+	b := guarded(lenOf(p.StrideB, p.K*p.N), nil)
+	c := guarded(lenOf(p.StrideC, p.M*p.N), nil)
+	copy(a, randSlice(r, len(a)))
+	copy(b, randSlice(r, len(b)))
+	copy(c, randSlice(r, len(c)))
+	if p.Beta == 0 {
+		for i := range c {
+			c[i] = float32(math.NaN())
+		}
+	}
+	want := gemmRef(p, a, b, c)
+	Gemm(p, a, b, c)
+	name := fmt.Sprintf("%+v", p)
+	ok := closeTo(t, name, c, want, 1e-5, 1e-5*float64(p.K+1))
+	checkGuard(t, name+" a", a)
+	checkGuard(t, name+" b", b)
+	checkGuard(t, name+" c", c)
+	return ok
+}
+
+func TestGemmTransposesAndSizes(t *testing.T) {
+	// Sweep each dimension from 1 to 70 with the others odd, then cross the
+	// block sizes gemmKC and gemmNC.
+	type mnk struct{ m, n, k int }
+	var shapes []mnk
+	for s := 1; s <= 70; s++ {
+		shapes = append(shapes, mnk{s, 37, 29}, mnk{23, s, 31}, mnk{19, 21, s})
+	}
+	shapes = append(shapes, mnk{5, 3, gemmKC + 1}, mnk{9, 7, 2*gemmKC + 3}, mnk{6, gemmNC + 9, 11},
+		mnk{33, gemmNC + 1, gemmKC + 5}, mnk{1, 1, 1}, mnk{67, 1, 3}, mnk{1, 70, 70})
+	for _, ta := range []bool{false, true} {
+		for _, tb := range []bool{false, true} {
+			t.Run(fmt.Sprintf("transA=%v,transB=%v", ta, tb), func(t *testing.T) {
+				for i, s := range shapes {
+					p := kernels.GemmParams{TransA: ta, TransB: tb, M: s.m, N: s.n, K: s.k,
+						Alpha: 1, Beta: 0, Batch: 1}
+					if !checkGemm(t, p, uint64(i)) {
+						return // one failing shape says enough
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestGemmAlphaBeta(t *testing.T) {
+	for i, ab := range [][2]float32{{1, 1}, {0.5, -1.5}, {-2, 0}, {0, 0.25}, {0, 0}, {1.25, 1}} {
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				p := kernels.GemmParams{TransA: ta, TransB: tb, M: 13, N: 45, K: 17,
+					Alpha: ab[0], Beta: ab[1], Batch: 1}
+				checkGemm(t, p, uint64(100+i))
+			}
+		}
+	}
+}
+
+func TestGemmBetaZeroOverwritesNaN(t *testing.T) {
+	// checkGemm fills C with NaN when Beta is 0; also with Alpha 0 and K 0,
+	// where nothing is read but C must still be zeroed.
+	for _, p := range []kernels.GemmParams{
+		{M: 7, N: 9, K: 5, Alpha: 1, Batch: 2, StrideA: 35, StrideB: 45, StrideC: 63},
+		{M: 7, N: 9, K: 5, Alpha: 0, Batch: 1},
+		{M: 7, N: 9, K: 0, Alpha: 1, Batch: 1},
+		{TransA: true, TransB: true, M: 300, N: 200, K: 0, Alpha: 1, Batch: 2, StrideC: 60000},
+		{TransA: true, M: 300, N: 200, K: 3, Alpha: 0, Batch: 1},
+	} {
+		checkGemm(t, p, 7)
+	}
+}
+
+func TestGemmBatchStrides(t *testing.T) {
+	m, n, k := 11, 19, 7
+	for i, st := range [][3]int{
+		{m * k, k * n, m * n},          // packed
+		{0, k * n, m * n},              // shared A
+		{m * k, 0, m * n},              // shared B
+		{0, 0, m * n},                  // both shared
+		{m*k + 3, k*n + 5, m*n + 7},    // gaps, which must stay untouched
+		{m * k, k * n, m*n + guardLen}, // a gap in C as long as a guard band
+	} {
+		for _, tb := range []bool{false, true} {
+			p := kernels.GemmParams{TransA: i%2 == 1, TransB: tb, M: m, N: n, K: k, Alpha: 0.75, Beta: 0.5,
+				Batch: 5, StrideA: st[0], StrideB: st[1], StrideC: st[2]}
+			checkGemm(t, p, uint64(200+i))
+		}
+	}
+	// Gap elements of C between entries: fill with a sentinel and check.
+	p := kernels.GemmParams{M: 3, N: 4, K: 2, Alpha: 1, Batch: 3, StrideA: 6, StrideB: 8, StrideC: 15}
+	a, b := randSlice(newRand(1), 18), randSlice(newRand(2), 24)
+	c := make([]float32, 2*15+12)
+	for i := range c {
+		c[i] = 42
+	}
+	Gemm(p, a, b, c)
+	for e := range 2 {
+		for i := 12; i < 15; i++ {
+			require.Equal(t, float32(42), c[e*15+i], "gap element %d of entry %d", i, e)
+		}
+	}
+}
+
+func TestGemmPanics(t *testing.T) {
+	a, b, c := make([]float32, 100), make([]float32, 100), make([]float32, 100)
+	require.PanicsWithValue(t, "cpu: Gemm: C batch entries overlap: StrideC=0 < M*N=3*3 with batch 2", func() {
+		Gemm(kernels.GemmParams{M: 3, N: 3, K: 3, Alpha: 1, Batch: 2, StrideA: 9, StrideB: 9}, a, b, c)
+	})
+	require.Panics(t, func() { Gemm(kernels.GemmParams{M: 11, N: 10, K: 3, Alpha: 1, Batch: 1}, a, b, c) })
+	require.Panics(t, func() { Gemm(kernels.GemmParams{M: 3, N: 3, K: 3, Batch: 2, StrideA: -1, StrideC: 9}, a, b, c) })
+	require.Panics(t, func() { Gemm(kernels.GemmParams{M: 3, N: 3, K: 3, Batch: 0}, a, b, c) })
+	// M or N zero: nothing to do, nothing read.
+	Gemm(kernels.GemmParams{M: 0, N: 5, K: 3, Alpha: 1, Batch: 3}, nil, b, nil)
+}
+
+// TestGemmSerialLeadingDims covers the sub-matrix form the convolution and
+// attention kernels use: operands inside larger row-major arrays.
+func TestGemmSerialLeadingDims(t *testing.T) {
+	r := newRand(9)
+	for _, ta := range []bool{false, true} {
+		for _, tb := range []bool{false, true} {
+			m, n, k := 9, 23, 14
+			lda, ldb, ldc := k+3, n+5, n+2
+			if ta {
+				lda = m + 4
+			}
+			if tb {
+				ldb = k + 1
+			}
+			rowsA, rowsB := m, k
+			if ta {
+				rowsA = k
+			}
+			if tb {
+				rowsB = n
+			}
+			a, b := randSlice(r, rowsA*lda), randSlice(r, rowsB*ldb)
+			c := randSlice(r, m*ldc)
+			want := f64(c)
+			for i := range m {
+				for j := range n {
+					var s float64
+					for p := range k {
+						av, bv := a[i*lda+p], b[p*ldb+j]
+						if ta {
+							av = a[p*lda+i]
+						}
+						if tb {
+							bv = b[j*ldb+p]
+						}
+						s += float64(av) * float64(bv)
+					}
+					want[i*ldc+j] = 2*s - 0.5*float64(c[i*ldc+j])
+				}
+			}
+			gemmSerial(ta, tb, m, n, k, 2, a, lda, b, ldb, -0.5, c, ldc, nil)
+			closeTo(t, fmt.Sprintf("transA=%v transB=%v", ta, tb), c, want, 1e-5, 1e-4)
+		}
+	}
+}
+
+func BenchmarkGemm(b *testing.B) {
+	for _, n := range []int{64, 256, 512} {
+		for _, tb := range []bool{false, true} {
+			p := kernels.GemmParams{M: n, N: n, K: n, Alpha: 1, Batch: 1, TransB: tb}
+			r := newRand(1)
+			x, y, z := randSlice(r, n*n), randSlice(r, n*n), make([]float32, n*n)
+			b.Run(fmt.Sprintf("n=%d/transB=%v", n, tb), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					Gemm(p, x, y, z)
+				}
+				b.ReportMetric(2*float64(n*n*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkGemmNaive is the plain triple loop, for comparison.
+func BenchmarkGemmNaive(b *testing.B) {
+	n := 256
+	r := newRand(1)
+	x, y, z := randSlice(r, n*n), randSlice(r, n*n), make([]float32, n*n)
+	for b.Loop() {
+		for i := range n {
+			for j := range n {
+				var s float32
+				for k := range n {
+					s += x[i*n+k] * y[k*n+j]
+				}
+				z[i*n+j] = s
+			}
+		}
+	}
+	b.ReportMetric(2*float64(n*n*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

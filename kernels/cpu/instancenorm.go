@@ -1,0 +1,144 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/semgan/semgan/kernels"
+)
+
+// normShape describes p in panic messages.
+func normShape(p kernels.NormParams) string {
+	return fmt.Sprintf("[N=%d C=%d S=%d]", p.N, p.C, p.S)
+}
+
+// checkNorm panics, naming fn, if a size of p is not positive or Eps is
+// negative or NaN.
+func checkNorm(fn string, p kernels.NormParams) {
+	if p.N < 1 || p.C < 1 || p.S < 1 || !(p.Eps >= 0) {
+		panic(fmt.Sprintf("cpu: %s: bad parameters %+v", fn, p))
+	}
+}
+
+// normMinWork is the work, in elements, below which planes are not spread
+// over goroutines.
+const normMinWork = 1 << 14
+
+// InstanceNormForward normalises each (n, c) plane of x [N, C, S] over its S
+// elements and writes
+//
+//	y = (x - mean) * rstd * gamma[c] + beta[c],  rstd = 1/sqrt(var + Eps)
+//
+// with the biased variance, overwriting y. gamma and beta ([C]) may each be
+// nil, meaning 1 and 0. mean and rstd ([N*C]) are written for the backward
+// pass. Mean and variance are accumulated in float64, the variance in a
+// second pass over (x - mean)^2 so that a large mean cannot cancel it.
+// InstanceNormForward panics if p is invalid or a slice has the wrong length.
+func InstanceNormForward(p kernels.NormParams, x, gamma, beta, y, mean, rstd []float32) {
+	const fn = "InstanceNormForward"
+	checkNorm(fn, p)
+	nc := p.N * p.C
+	checkLens(fn, func() string { return normShape(p) }, arg{"x", x, nc * p.S, false}, arg{"gamma", gamma, p.C, true},
+		arg{"beta", beta, p.C, true}, arg{"y", y, nc * p.S, false},
+		arg{"mean", mean, nc, false}, arg{"rstd", rstd, nc, false})
+	parallelFor(nc, max(1, normMinWork/p.S), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			c := pl % p.C
+			xp, yp := x[pl*p.S:(pl+1)*p.S], y[pl*p.S:(pl+1)*p.S]
+			var sum float64
+			for _, v := range xp {
+				sum += float64(v)
+			}
+			mu := sum / float64(p.S)
+			var ss float64
+			for _, v := range xp {
+				d := float64(v) - mu
+				ss += d * d
+			}
+			r := 1 / math.Sqrt(ss/float64(p.S)+float64(p.Eps))
+			// mean and rstd, kept for backward.
+			mean[pl], rstd[pl] = float32(mu), float32(r)
+			// y in float64 from the float64 mean: the float32 mean can be off
+			// by more than the spread when the mean is large.
+			scale, shift := r, 0.0
+			if gamma != nil {
+				scale *= float64(gamma[c])
+			}
+			if beta != nil {
+				shift = float64(beta[c])
+			}
+			yp = yp[:len(xp)]
+			for i, v := range xp {
+				yp[i] = float32((float64(v)-mu)*scale + shift)
+			}
+		}
+	})
+}
+
+// InstanceNormBackward accumulates the gradients of InstanceNormForward
+// given x, gamma (nil for 1), the mean and rstd it kept, and dy. With
+// xhat = (x - mean)*rstd and g = dy*gamma[c], per plane:
+//
+//	dx       += rstd * (g - mean(g) - xhat*mean(g*xhat))
+//	dgamma[c] += sum over n and the plane of dy*xhat
+//	dbeta[c]  += sum over n and the plane of dy
+//
+// (the two means come from differentiating through mean and rstd). Any of
+// dx, dgamma and dbeta may be nil. Planes run on separate goroutines; the
+// per-plane sums are added into dgamma and dbeta in order of n afterwards.
+// InstanceNormBackward panics if p is invalid or a slice has the wrong
+// length.
+func InstanceNormBackward(p kernels.NormParams, x, gamma, mean, rstd, dy, dx, dgamma, dbeta []float32) {
+	const fn = "InstanceNormBackward"
+	checkNorm(fn, p)
+	nc := p.N * p.C
+	checkLens(fn, func() string { return normShape(p) }, arg{"x", x, nc * p.S, false}, arg{"gamma", gamma, p.C, true},
+		arg{"mean", mean, nc, false}, arg{"rstd", rstd, nc, false}, arg{"dy", dy, nc * p.S, false},
+		arg{"dx", dx, nc * p.S, true}, arg{"dgamma", dgamma, p.C, true}, arg{"dbeta", dbeta, p.C, true})
+	if dx == nil && dgamma == nil && dbeta == nil {
+		return
+	}
+	// Per plane: sum of dy and of dy*xhat.
+	sumDy, sumDyXhat := make([]float64, nc), make([]float64, nc)
+	parallelFor(nc, max(1, normMinWork/p.S), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp, dyp := x[pl*p.S:(pl+1)*p.S], dy[pl*p.S:(pl+1)*p.S]
+			mu, r := float64(mean[pl]), float64(rstd[pl])
+			var sd, sdx float64
+			dyp = dyp[:len(xp)]
+			for i, v := range xp {
+				d := float64(dyp[i])
+				sd += d
+				sdx += d * (float64(v) - mu) * r
+			}
+			sumDy[pl], sumDyXhat[pl] = sd, sdx
+			if dx == nil {
+				continue
+			}
+			g := 1.0
+			if gamma != nil {
+				g = float64(gamma[pl%p.C])
+			}
+			mg, mgx := sd/float64(p.S), sdx/float64(p.S) // mean(dy), mean(dy*xhat)
+			dxp := dx[pl*p.S : (pl+1)*p.S]
+			dxp = dxp[:len(xp)]
+			for i, v := range xp {
+				xhat := (float64(v) - mu) * r
+				dxp[i] += float32(r * g * (float64(dyp[i]) - mg - xhat*mgx))
+			}
+		}
+	})
+	for c := range p.C {
+		var sg, sb float64
+		for n := range p.N {
+			sg += sumDyXhat[n*p.C+c]
+			sb += sumDy[n*p.C+c]
+		}
+		if dgamma != nil {
+			dgamma[c] += float32(sg)
+		}
+		if dbeta != nil {
+			dbeta[c] += float32(sb)
+		}
+	}
+}

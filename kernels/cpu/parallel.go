@@ -1,0 +1,82 @@
+package cpu
+
+import (
+	"runtime"
+	"sync"
+)
+
+// workers returns how many chunks of at least minChunk items [0, n) can be
+// split into, at most runtime.GOMAXPROCS(0).
+func workers(n, minChunk int) int {
+	if minChunk < 1 {
+		minChunk = 1
+	}
+	w := min(runtime.GOMAXPROCS(0), n/minChunk)
+	return max(w, 1)
+}
+
+// parallelFor splits [0, n) into contiguous chunks of at least minChunk
+// items, one per goroutine up to runtime.GOMAXPROCS(0), and calls fn on each.
+// It returns when every call has returned. With one chunk fn runs inline.
+func parallelFor(n, minChunk int, fn func(lo, hi int)) {
+	parallelChunks(n, workers(n, minChunk), func(_, lo, hi int) { fn(lo, hi) })
+}
+
+// parallelChunks splits [0, n) into exactly chunks contiguous, near-equal
+// ranges (chunks is clamped to [1, n]) and calls fn(chunk, lo, hi) for each,
+// chunk 0 on the calling goroutine. Callers that keep per-chunk scratch or
+// partial sums index them by chunk.
+func parallelChunks(n, chunks int, fn func(chunk, lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	chunks = max(min(chunks, n), 1)
+	if chunks == 1 {
+		fn(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(chunks - 1)
+	for c := 1; c < chunks; c++ {
+		go func() {
+			defer wg.Done()
+			fn(c, c*n/chunks, (c+1)*n/chunks)
+		}()
+	}
+	fn(0, 0, n/chunks)
+	wg.Wait()
+}
+
+// addPartials adds part(&parts[c]) into dst for every c >= 1, in order of c:
+// the partial sums that goroutines 1, 2, ... kept while goroutine 0
+// accumulated straight into dst. The additions are spread over goroutines by
+// ranges of dst.
+func addPartials[T any](dst []float32, parts []T, part func(*T) []float32) {
+	if len(parts) < 2 {
+		return
+	}
+	parallelFor(len(dst), 1<<14, func(lo, hi int) {
+		for c := 1; c < len(parts); c++ {
+			axpy(dst[lo:hi], 1, part(&parts[c])[lo:hi])
+		}
+	})
+}
+
+// scratchPool recycles the per-goroutine scratch buffers of the kernels
+// (column blocks, score blocks), so that a training loop does not allocate
+// megabytes per call.
+var scratchPool sync.Pool // of *[]float32
+
+// getScratch returns a buffer of n elements with arbitrary contents; give it
+// back with putScratch.
+func getScratch(n int) *[]float32 {
+	if s, ok := scratchPool.Get().(*[]float32); ok && cap(*s) >= n {
+		*s = (*s)[:n]
+		return s
+	}
+	s := make([]float32, n)
+	return &s
+}
+
+// putScratch returns a buffer from getScratch to the pool.
+func putScratch(s *[]float32) { scratchPool.Put(s) }
