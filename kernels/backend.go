@@ -77,6 +77,9 @@ type Backend interface {
 	// Unary computes y = op(x) elementwise; x and y may be the same buffer.
 	Unary(op UnaryOp, alpha float32, x, y Buffer)
 	// UnaryBackward accumulates dx += op'(x) * dy, given x and y = op(x).
+	// Only the operand the derivative reads is needed (x for ReLU,
+	// LeakyReLU, Square and Abs; y for Tanh, Sigmoid and Exp; neither for
+	// Scale and AddScalar); the other may be nil.
 	UnaryBackward(op UnaryOp, alpha float32, x, y, dy, dx Buffer)
 	// Binary computes y = a op b, where b is broadcast over a's shape as p
 	// describes. y may be a.
@@ -84,7 +87,9 @@ type Backend interface {
 	// Axpby computes y = alpha*x + beta*y.
 	Axpby(alpha float32, x Buffer, beta float32, y Buffer)
 	// SumTo accumulates x into y, summing over the dimensions that p
-	// broadcasts: the reverse of Binary's broadcast of b.
+	// broadcasts: the reverse of Binary's broadcast of b. For both, b (or
+	// y) must hold exactly BLen() elements and distinct indices of the
+	// non-broadcast dimensions must address distinct elements.
 	SumTo(p BroadcastParams, x, y Buffer)
 
 	// Reduce writes op(a, b) into out[0]. b is nil for Sum and Mean.
