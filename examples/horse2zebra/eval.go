@@ -1,0 +1,219 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"html/template"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/semgan/semgan/autograd"
+	"github.com/semgan/semgan/gan"
+	"github.com/semgan/semgan/gan/data"
+	"github.com/semgan/semgan/gan/metrics"
+	"github.com/semgan/semgan/tensor"
+)
+
+func runEval(args []string) error {
+	var o options
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	o.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := o.openDevice(); err != nil {
+		return err
+	}
+	ds, err := o.dataset()
+	if err != nil {
+		return err
+	}
+	tr, err := gan.LoadCheckpoint(filepath.Join(o.out, "checkpoints", "latest.safetensors"), 3)
+	if err != nil {
+		return err
+	}
+	return evaluate(tr, ds, o.out)
+}
+
+// translateImage runs g on one image without recording a graph.
+func translateImage(g *gan.Generator, img data.Image) data.Image {
+	var out *tensor.Tensor
+	autograd.NoGrad(func() { out = g.Forward(autograd.Const(data.Batch([]data.Image{img}))).Value })
+	return data.Unbatch(out)[0]
+}
+
+// writeSamples writes a grid: input | translated | reconstructed, for the
+// first test images of both directions.
+func writeSamples(tr *gan.Trainer, ds dataset, path string) error {
+	var rows [][]data.Image
+	for _, dir := range []struct {
+		src       data.Source
+		there, ba *gan.Generator
+	}{{ds.testA, tr.GA, tr.GB}, {ds.testB, tr.GB, tr.GA}} {
+		for i := range min(3, dir.src.Len()) {
+			it, err := dir.src.Item(i)
+			if err != nil {
+				return err
+			}
+			fake := translateImage(dir.there, it.Image)
+			rows = append(rows, []data.Image{it.Image, fake, translateImage(dir.ba, fake)})
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return data.Grid(rows, 2).SavePNG(path)
+}
+
+// Metrics are what eval writes to metrics.json: means over the A test set
+// of the A-to-B generator's output. The *_gt fields and the foreground
+// measures exist only where the true translation and mask are known (the
+// built-in data).
+type Metrics struct {
+	Images           int      `json:"images"`
+	Iteration        int      `json:"iteration"`
+	PSNR             float64  `json:"psnr"`
+	SSIM             float64  `json:"ssim"`
+	PSNRBackground   *float64 `json:"psnr_background,omitempty"`
+	TranslationScore *float64 `json:"translation_score,omitempty"`
+	PSNRGT           *float64 `json:"psnr_gt,omitempty"`
+	SSIMGT           *float64 `json:"ssim_gt,omitempty"`
+	PSNRGTIdentity   *float64 `json:"psnr_gt_identity,omitempty"`
+}
+
+type resultRow struct {
+	Name, Input, Output, Truth string
+	PSNR, SSIM, Score          float64
+}
+
+// evaluate translates every A test image, writes the images, index.html
+// and metrics.json under out/results, and prints the metrics.
+func evaluate(tr *gan.Trainer, ds dataset, out string) error {
+	dir := filepath.Join(out, "results")
+	if err := os.MkdirAll(filepath.Join(dir, "images"), 0o755); err != nil {
+		return err
+	}
+	var psnr, ssim, bg, score, psnrGT, ssimGT, psnrID []float64
+	var rows []resultRow
+	for i := range ds.testA.Len() {
+		it, err := ds.testA.Item(i)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "warning:", err)
+			continue
+		}
+		fake := translateImage(tr.GA, it.Image)
+		in, outImg := metrics.Image(it.Image), metrics.Image(fake)
+		row := resultRow{Name: it.Name, Input: "images/" + it.Name + "_real.png", Output: "images/" + it.Name + "_fake.png",
+			PSNR: metrics.PSNR(in, outImg), SSIM: metrics.SSIM(in, outImg), Score: math.NaN()}
+		psnr, ssim = append(psnr, row.PSNR), append(ssim, row.SSIM)
+		if it.Target != nil && it.Mask != nil {
+			truth := metrics.Image(*it.Target)
+			row.Score = metrics.TranslationScore(in, outImg, truth, it.Mask)
+			score = append(score, row.Score)
+			bg = append(bg, metrics.MaskedPSNR(in, outImg, it.Mask, false))
+			psnrGT = append(psnrGT, metrics.PSNR(outImg, truth))
+			ssimGT = append(ssimGT, metrics.SSIM(outImg, truth))
+			psnrID = append(psnrID, metrics.PSNR(in, truth))
+			row.Truth = "images/" + it.Name + "_truth.png"
+			if err := it.Target.SavePNG(filepath.Join(dir, row.Truth)); err != nil {
+				return err
+			}
+		}
+		if err := it.Image.SavePNG(filepath.Join(dir, row.Input)); err != nil {
+			return err
+		}
+		if err := fake.SavePNG(filepath.Join(dir, row.Output)); err != nil {
+			return err
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 0 {
+		return fmt.Errorf("eval: no readable test images")
+	}
+	m := Metrics{Images: len(rows), Iteration: tr.Step, PSNR: metrics.MeanPSNR(psnr), SSIM: metrics.Mean(ssim)}
+	opt := func(xs []float64, mean func([]float64) float64) *float64 {
+		if len(xs) == 0 {
+			return nil
+		}
+		v := mean(xs)
+		return &v
+	}
+	m.PSNRBackground = opt(bg, metrics.MeanPSNR)
+	m.TranslationScore = opt(score, metrics.Mean)
+	m.PSNRGT = opt(psnrGT, metrics.MeanPSNR)
+	m.SSIMGT = opt(ssimGT, metrics.Mean)
+	m.PSNRGTIdentity = opt(psnrID, metrics.MeanPSNR)
+
+	js, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(out, "metrics.json"), append(js, '\n')); err != nil {
+		return err
+	}
+	if err := writeIndex(filepath.Join(dir, "index.html"), m, rows); err != nil {
+		return err
+	}
+	fmt.Printf("metrics (%s):\n%s\n", filepath.Join(out, "metrics.json"), js)
+	fmt.Println("results:", filepath.Join(dir, "index.html"))
+	return nil
+}
+
+var indexHTML = template.Must(template.New("index").Funcs(template.FuncMap{
+	"f": func(v float64) string { return fmt.Sprintf("%.3f", v) },
+}).Parse(`<!doctype html>
+<meta charset="utf-8">
+<title>semgan horse2zebra results</title>
+<style>body{font-family:sans-serif} td{text-align:center;padding:4px} img{width:128px;image-rendering:pixelated}</style>
+<h1>A &rarr; B translations (iteration {{.M.Iteration}})</h1>
+<p>{{.M.Images}} test images. PSNR {{f .M.PSNR}} dB, SSIM {{f .M.SSIM}} (output against input).
+{{with .M.TranslationScore}}Translation score {{f .}}.{{end}}
+{{with .M.PSNRBackground}}Background PSNR {{f .}} dB.{{end}}</p>
+<table>
+<tr><th>image</th><th>input</th><th>output</th>{{if .Truth}}<th>true B</th>{{end}}<th>PSNR</th><th>SSIM</th>{{if .Truth}}<th>score</th>{{end}}</tr>
+{{range .Rows}}<tr><td>{{.Name}}</td><td><img src="{{.Input}}"></td><td><img src="{{.Output}}"></td>{{if .Truth}}<td><img src="{{.Truth}}"></td>{{end}}<td>{{f .PSNR}}</td><td>{{f .SSIM}}</td>{{if .Truth}}<td>{{f .Score}}</td>{{end}}</tr>
+{{end}}</table>
+`))
+
+func writeIndex(path string, m Metrics, rows []resultRow) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".index-*.html")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	err = indexHTML.Execute(f, struct {
+		M     Metrics
+		Rows  []resultRow
+		Truth bool
+	}{m, rows, rows[0].Truth != ""})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// writeFileAtomic writes data to path through a temporary file and a rename.
+func writeFileAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/semgan/semgan/gan"
+	"github.com/semgan/semgan/gan/data"
+	"github.com/semgan/semgan/tensor"
+)
+
+// options are the flags shared by train and eval.
+type options struct {
+	data      string
+	preset    string
+	size      int
+	iters     int
+	decay     int
+	batch     int
+	lrG, lrD  float64
+	attn      string
+	lambdaSem float64
+	ngf, ndf  int
+	blocks    int
+	seed      uint64
+	out       string
+	resume    bool
+	device    string
+	minutes   float64
+	sampleEvy int
+	saveEvery int
+	count     int
+	strict    bool
+}
+
+// quickDemo is what `horse2zebra` with no arguments runs: the paper's model
+// (attention at the end of the generator, semantic loss, TTUR) scaled down
+// to train at 64x64 on two CPU cores within the time limit.
+var quickDemo = []string{"-ngf", "16", "-ndf", "32", "-blocks", "4", "-iters", "1500", "-decay", "500", "-minutes", "9"}
+
+func (o *options) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.data, "data", "", "dataset root with trainA, trainB, testA, testB (default: the built-in synthetic horse2zebra)")
+	fs.StringVar(&o.preset, "preset", "paper", "model and loss preset: paper or cyclegan")
+	fs.IntVar(&o.size, "size", 64, "training image size (crop)")
+	fs.IntVar(&o.iters, "iters", 0, "iterations at the base learning rate (0: preset)")
+	fs.IntVar(&o.decay, "decay", -1, "iterations of linear decay after -iters (-1: same as -iters)")
+	fs.IntVar(&o.batch, "batch", 0, "batch size (0: preset)")
+	fs.Float64Var(&o.lrG, "lr-g", 0, "generator learning rate (0: preset)")
+	fs.Float64Var(&o.lrD, "lr-d", 0, "discriminator learning rate (0: preset)")
+	fs.StringVar(&o.attn, "attn", "", "attention place: none, res, up1, up2 (empty: preset)")
+	fs.Float64Var(&o.lambdaSem, "lambda-sem", -1, "semantic loss weight (-1: preset)")
+	fs.IntVar(&o.ngf, "ngf", 0, "generator filters (0: preset)")
+	fs.IntVar(&o.ndf, "ndf", 0, "discriminator filters (0: preset)")
+	fs.IntVar(&o.blocks, "blocks", 0, "residual blocks (0: preset)")
+	fs.Uint64Var(&o.seed, "seed", 1, "random seed")
+	fs.StringVar(&o.out, "out", filepath.Join("out", "horse2zebra"), "output directory")
+	fs.BoolVar(&o.resume, "resume", false, "continue from OUT/checkpoints/latest.safetensors")
+	fs.StringVar(&o.device, "device", "cpu", "compute device")
+	fs.Float64Var(&o.minutes, "minutes", 0, "stop training after this many minutes (0: no limit)")
+	fs.IntVar(&o.sampleEvy, "sample-every", 100, "write a sample grid every N iterations")
+	fs.IntVar(&o.saveEvery, "save-every", 500, "keep a numbered checkpoint every N iterations")
+	fs.IntVar(&o.count, "count", 400, "synthetic images per domain for training")
+	fs.BoolVar(&o.strict, "strict", false, "treat an unreadable image file as fatal instead of skipping it")
+}
+
+// config applies the flags over the preset.
+func (o *options) config() (gan.Config, error) {
+	cfg, err := gan.Preset(o.preset)
+	if err != nil {
+		return cfg, err
+	}
+	setInt := func(dst *int, v int) {
+		if v > 0 {
+			*dst = v
+		}
+	}
+	setInt(&cfg.NGF, o.ngf)
+	setInt(&cfg.NDF, o.ndf)
+	setInt(&cfg.Blocks, o.blocks)
+	setInt(&cfg.Batch, o.batch)
+	if o.iters > 0 {
+		cfg.Iters, cfg.DecayIters = o.iters, o.iters
+	}
+	if o.decay >= 0 {
+		cfg.DecayIters = o.decay
+	}
+	if o.lrG > 0 {
+		cfg.LRG = float32(o.lrG)
+	}
+	if o.lrD > 0 {
+		cfg.LRD = float32(o.lrD)
+	}
+	if o.attn != "" {
+		if cfg.Attention, err = gan.ParseAttentionPlace(o.attn); err != nil {
+			return cfg, err
+		}
+	}
+	if o.lambdaSem >= 0 {
+		cfg.LambdaSem = float32(o.lambdaSem)
+	}
+	cfg.Seed = o.seed
+	return cfg, cfg.Validate()
+}
+
+func (o *options) openDevice() error {
+	dev, err := tensor.Open(o.device)
+	if err != nil {
+		return err
+	}
+	tensor.SetDefault(dev)
+	return nil
+}
+
+// dataset is the train and test sources of both domains.
+type dataset struct {
+	trainA, trainB, testA, testB data.Source
+}
+
+func (o *options) dataset() (dataset, error) {
+	if o.data == "" {
+		cfg := data.SyntheticConfig{Size: o.size, Count: o.count, Seed: o.seed}
+		trainA, trainB := data.SyntheticDomains(cfg)
+		testA, testB := data.SyntheticTest(cfg)
+		return dataset{trainA, trainB, testA, testB}, nil
+	}
+	opts := data.FolderOptions{Crop: o.size, Strict: o.strict, Warn: func(msg string) { fmt.Fprintln(os.Stderr, "warning:", msg) }}
+	trainA, trainB, err := data.OpenFolders(o.data, "train", opts)
+	if err != nil {
+		return dataset{}, err
+	}
+	testA, testB, err := data.OpenFolders(o.data, "test", opts)
+	if err != nil {
+		return dataset{}, err
+	}
+	return dataset{trainA, trainB, testA, testB}, nil
+}
+
+// sampleBatch draws n training images from src with iteration-determined
+// randomness.
+func sampleBatch(src data.Source, rng *rand.Rand, n int) (*tensor.Tensor, error) {
+	imgs := make([]data.Image, n)
+	for i := range imgs {
+		img, err := src.Sample(rng)
+		if err != nil {
+			return nil, err
+		}
+		imgs[i] = img
+	}
+	return data.Batch(imgs), nil
+}

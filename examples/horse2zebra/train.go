@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/semgan/semgan/gan"
+)
+
+func runTrain(args []string) error {
+	if len(args) == 0 && len(os.Args) == 1 {
+		args = quickDemo
+		fmt.Println("quick demo: the paper's model, scaled down, on the built-in horse2zebra at 64x64; flags:", args)
+	}
+	var o options
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	o.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := o.openDevice(); err != nil {
+		return err
+	}
+	ds, err := o.dataset()
+	if err != nil {
+		return err
+	}
+	ckptDir := filepath.Join(o.out, "checkpoints")
+	if err := os.MkdirAll(ckptDir, 0o755); err != nil {
+		return err
+	}
+	latest := filepath.Join(ckptDir, "latest.safetensors")
+
+	var tr *gan.Trainer
+	if o.resume {
+		if tr, err = gan.LoadCheckpoint(latest, 3); err != nil {
+			return fmt.Errorf("resume: %w", err)
+		}
+		fmt.Printf("resumed at iteration %d from %s\n", tr.Step, latest)
+	} else {
+		cfg, err := o.config()
+		if err != nil {
+			return err
+		}
+		if tr, err = gan.NewTrainer(cfg, 3); err != nil {
+			return err
+		}
+	}
+	cfg := tr.Config
+	total := cfg.Iters + cfg.DecayIters
+	log, err := openLossLog(filepath.Join(o.out, "loss_log.csv"), o.resume)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var deadline time.Time
+	if o.minutes > 0 {
+		deadline = time.Now().Add(time.Duration(o.minutes * float64(time.Minute)))
+	}
+	bar := progressbar.NewOptions(total,
+		progressbar.OptionSetDescription("training"),
+		progressbar.OptionShowIts(), progressbar.OptionSetItsString("it"),
+		progressbar.OptionSetPredictTime(true), progressbar.OptionShowCount(),
+		progressbar.OptionSetWidth(20), progressbar.OptionThrottle(500*time.Millisecond))
+	_ = bar.Set(tr.Step)
+	start := time.Now()
+	interrupted := false
+	for tr.Step < total {
+		if ctx.Err() != nil {
+			interrupted = true
+			break
+		}
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			fmt.Printf("\ntime limit of %.1f minutes reached at iteration %d of %d\n", o.minutes, tr.Step, total)
+			break
+		}
+		rng := rand.New(rand.NewPCG(tr.SampleRNG(tr.Step).Uint64(), 7))
+		a, err := sampleBatch(ds.trainA, rng, cfg.Batch)
+		if err != nil {
+			return err
+		}
+		b, err := sampleBatch(ds.trainB, rng, cfg.Batch)
+		if err != nil {
+			return err
+		}
+		losses, err := tr.TrainStep(a, b)
+		if err != nil {
+			return fmt.Errorf("%w; the last good checkpoint is %s", err, latest)
+		}
+		if err := log.Write(tr.Step, time.Since(start), losses); err != nil {
+			return err
+		}
+		bar.Describe(fmt.Sprintf("G_A %.3f G_B %.3f cyc %.3f sem %.3f D %.3f", losses.GA, losses.GB, losses.CycleA+losses.CycleB, losses.Sem, losses.DA+losses.DB))
+		_ = bar.Set(tr.Step)
+		if tr.Step%o.sampleEvy == 0 {
+			if err := writeSamples(tr, ds, filepath.Join(o.out, "samples", fmt.Sprintf("iter_%06d.png", tr.Step))); err != nil {
+				return err
+			}
+		}
+		if tr.Step%o.saveEvery == 0 {
+			if err := tr.SaveCheckpoint(filepath.Join(ckptDir, fmt.Sprintf("iter_%06d.safetensors", tr.Step))); err != nil {
+				return err
+			}
+			if err := tr.SaveCheckpoint(latest); err != nil {
+				return err
+			}
+		}
+	}
+	fmt.Println()
+	if err := tr.SaveCheckpoint(latest); err != nil {
+		return err
+	}
+	fmt.Printf("checkpoint: %s (iteration %d)\n", latest, tr.Step)
+	if interrupted {
+		return errors.New("interrupted; continue with -resume")
+	}
+	if err := writeSamples(tr, ds, filepath.Join(o.out, "samples", "final.png")); err != nil {
+		return err
+	}
+	if err := plotLosses(filepath.Join(o.out, "loss_log.csv"), filepath.Join(o.out, "loss_curve.png")); err != nil {
+		return err
+	}
+	return evaluate(tr, ds, o.out)
+}

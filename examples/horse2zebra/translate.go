@@ -1,0 +1,167 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/semgan/semgan/gan"
+	"github.com/semgan/semgan/gan/data"
+	"github.com/semgan/semgan/nn"
+	"github.com/semgan/semgan/nn/safetensors"
+	"github.com/semgan/semgan/tensor"
+)
+
+func runTranslate(args []string) error {
+	fs := flag.NewFlagSet("translate", flag.ContinueOnError)
+	weights := fs.String("weights", "", "a training checkpoint, or a generator state dict (safetensors)")
+	in := fs.String("in", "", "an image file or a folder of images")
+	out := fs.String("out", filepath.Join("out", "translated"), "output folder")
+	dir := fs.String("direction", "AtoB", "AtoB or BtoA (checkpoints hold both generators)")
+	device := fs.String("device", "cpu", "compute device")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *weights == "" || *in == "" {
+		return fmt.Errorf("translate: -weights and -in are required")
+	}
+	dev, err := tensor.Open(*device)
+	if err != nil {
+		return err
+	}
+	tensor.SetDefault(dev)
+	g, err := loadGenerator(*weights, *dir)
+	if err != nil {
+		return err
+	}
+	files, err := inputFiles(*in)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	for _, f := range files {
+		img, err := data.LoadFile(f)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "warning: skipping", err)
+			continue
+		}
+		if img.H < 4 || img.W < 4 {
+			fmt.Fprintf(os.Stderr, "warning: skipping %s: %dx%d is too small\n", f, img.W, img.H)
+			continue
+		}
+		res := translateAnySize(g, img)
+		dst := filepath.Join(*out, strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))+".png")
+		if err := res.SavePNG(dst); err != nil {
+			return err
+		}
+		fmt.Println(dst)
+	}
+	return nil
+}
+
+// translateAnySize pads img by reflection to a multiple of 4 on each side
+// (the generator halves the size twice), translates it and crops back.
+func translateAnySize(g *gan.Generator, img data.Image) data.Image {
+	ph, pw := (4-img.H%4)%4, (4-img.W%4)%4
+	x := data.Batch([]data.Image{img})
+	if ph+pw > 0 {
+		x = tensor.Pad2d(x, tensor.Padding{Bottom: ph, Right: pw, Reflect: true})
+	}
+	y := translateImage(g, data.Unbatch(x)[0])
+	return data.Crop(y, 0, 0, img.H, img.W)
+}
+
+func inputFiles(path string) ([]string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return []string{path}, nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, e := range entries {
+		switch strings.ToLower(filepath.Ext(e.Name())) {
+		case ".png", ".jpg", ".jpeg":
+			files = append(files, filepath.Join(path, e.Name()))
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s: no .png, .jpg or .jpeg files", path)
+	}
+	return files, nil
+}
+
+// loadGenerator reads a generator from a training checkpoint (choosing
+// G_A or G_B by direction) or from a generator state dict, whose
+// architecture it infers from the official key names and shapes.
+func loadGenerator(path, direction string) (*gan.Generator, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if f.Metadata["format"] == "semgan-checkpoint" {
+		tr, err := gan.LoadCheckpoint(path, 3)
+		if err != nil {
+			return nil, err
+		}
+		switch direction {
+		case "AtoB":
+			return tr.GA, nil
+		case "BtoA":
+			return tr.GB, nil
+		}
+		return nil, fmt.Errorf("translate: -direction %q is not AtoB or BtoA", direction)
+	}
+	sd := nn.FromFile(f)
+	cfg, err := inferGeneratorConfig(sd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	g := gan.NewGenerator(tensor.NewRNG(1), cfg)
+	if err := nn.LoadStateDict(g, sd); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return g, nil
+}
+
+// inferGeneratorConfig reads the generator's size from its state dict:
+// model.1.weight is [ngf, in, 7, 7], the residual blocks are numbered from
+// model.10, and the attention block's key convolution has as many input
+// channels as the features it sits on.
+func inferGeneratorConfig(sd map[string]*tensor.Tensor) (gan.GeneratorConfig, error) {
+	first, ok := sd["model.1.weight"]
+	if !ok || first.Rank() != 4 {
+		return gan.GeneratorConfig{}, fmt.Errorf("not a ResnetGenerator state dict: no model.1.weight")
+	}
+	cfg := gan.GeneratorConfig{NGF: first.Dim(0), InC: first.Dim(1)}
+	for sd[fmt.Sprintf("model.%d.conv_block.1.weight", 10+cfg.Blocks)] != nil {
+		cfg.Blocks++
+	}
+	last, ok := sd[fmt.Sprintf("model.%d.weight", 17+cfg.Blocks)]
+	if !ok {
+		return cfg, fmt.Errorf("no final convolution model.%d.weight for %d residual blocks", 17+cfg.Blocks, cfg.Blocks)
+	}
+	cfg.OutC = last.Dim(0)
+	if f, ok := sd["attn.f.weight"]; ok {
+		switch f.Dim(1) {
+		case 4 * cfg.NGF:
+			cfg.Attention = gan.AfterResBlocks
+		case 2 * cfg.NGF:
+			cfg.Attention = gan.AfterFirstUp
+		case cfg.NGF:
+			cfg.Attention = gan.AfterLastUp
+		default:
+			return cfg, fmt.Errorf("attention over %d channels fits no place for ngf %d", f.Dim(1), cfg.NGF)
+		}
+	}
+	return cfg, nil
+}

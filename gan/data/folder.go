@@ -1,0 +1,205 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	_ "image/jpeg" // register the decoders LoadFile uses
+	_ "image/png"
+)
+
+// FolderOptions configures how a Folder transforms and reports its images.
+// The zero value gives CycleGAN's defaults for 256 x 256 crops.
+type FolderOptions struct {
+	// Crop is the side of the square training crops and of the evaluation
+	// images; 0 means 256.
+	Crop int
+	// LoadSize is the side training images are resized to before the random
+	// crop; 0 means Crop*286/256 rounded (286 for 256). Values below Crop
+	// are raised to Crop.
+	LoadSize int
+	// NoFlip turns off the random horizontal flip of training images.
+	NoFlip bool
+	// Strict makes an unreadable file an error of Sample instead of a
+	// warning.
+	Strict bool
+	// Warn receives one line per unreadable file skipped by Sample (once per
+	// file); nil logs it with the standard logger. It may be called from
+	// several goroutines at once when the Folder is shared.
+	Warn func(msg string)
+}
+
+// withDefaults returns o with its zero fields filled in.
+func (o FolderOptions) withDefaults() FolderOptions {
+	if o.Crop <= 0 {
+		o.Crop = 256
+	}
+	if o.LoadSize <= 0 {
+		o.LoadSize = int(math.Round(float64(o.Crop) * 286 / 256))
+	}
+	o.LoadSize = max(o.LoadSize, o.Crop)
+	if o.Warn == nil {
+		o.Warn = func(msg string) { log.Print(msg) }
+	}
+	return o
+}
+
+// imageExt reports whether name has a .jpg, .jpeg or .png extension, in any
+// letter case.
+func imageExt(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".jpg", ".jpeg", ".png":
+		return true
+	}
+	return false
+}
+
+// Folder is a Source over the JPEG and PNG files of one directory (not its
+// subdirectories), in name order. Sample resizes to LoadSize x LoadSize, crops
+// a random Crop x Crop window and flips it half of the time; Item resizes to
+// Crop x Crop. Files are decoded on every call; nothing is cached.
+type Folder struct {
+	dir   string
+	files []string // base names, sorted
+	opts  FolderOptions
+
+	mu   sync.Mutex
+	good []int // indices not yet found unreadable, for Sample
+}
+
+// OpenFolder lists the images of dir. It returns an error naming dir if dir
+// does not exist, is not a directory, cannot be read or holds no .jpg, .jpeg
+// or .png file. Files are not decoded until used.
+func OpenFolder(dir string, opts FolderOptions) (*Folder, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("data: image folder %s does not exist (expected a directory of .jpg/.jpeg/.png files)", dir)
+		}
+		return nil, fmt.Errorf("data: image folder %s: %w", dir, err)
+	}
+	var files []string
+	for _, e := range entries {
+		if imageExt(e.Name()) && !e.IsDir() {
+			files = append(files, e.Name())
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("data: image folder %s holds no .jpg, .jpeg or .png files", dir)
+	}
+	slices.Sort(files)
+	f := &Folder{dir: dir, files: files, opts: opts.withDefaults()}
+	f.good = make([]int, len(files))
+	for i := range f.good {
+		f.good[i] = i
+	}
+	return f, nil
+}
+
+// OpenFolders opens the two domains of one split of a dataset in the
+// CycleGAN layout: ROOT/trainA and ROOT/trainB for split "train",
+// ROOT/testA and ROOT/testB for split "test". It returns an error for any
+// other split, a missing root, or a missing or empty domain folder.
+func OpenFolders(root, split string, opts FolderOptions) (a, b *Folder, err error) {
+	if split != "train" && split != "test" {
+		return nil, nil, fmt.Errorf(`data: split %q: want "train" or "test"`, split)
+	}
+	if st, err := os.Stat(root); err != nil || !st.IsDir() {
+		return nil, nil, fmt.Errorf("data: dataset root %s is not a directory (expected the CycleGAN layout %s/{trainA,trainB,testA,testB})", root, root)
+	}
+	if a, err = OpenFolder(filepath.Join(root, split+"A"), opts); err != nil {
+		return nil, nil, err
+	}
+	if b, err = OpenFolder(filepath.Join(root, split+"B"), opts); err != nil {
+		return nil, nil, err
+	}
+	return a, b, nil
+}
+
+// Dir returns the folder's directory.
+func (f *Folder) Dir() string { return f.dir }
+
+// Len returns the number of image files listed, readable or not.
+func (f *Folder) Len() int { return len(f.files) }
+
+// Name returns the base name of file i.
+func (f *Folder) Name(i int) string { return f.files[i] }
+
+// Path returns the path of file i.
+func (f *Folder) Path(i int) string { return filepath.Join(f.dir, f.files[i]) }
+
+// Options returns the folder's options with defaults filled in.
+func (f *Folder) Options() FolderOptions { return f.opts }
+
+// Load decodes file i as it is, without any transform. The error names the
+// file's path. It panics if i is out of range.
+func (f *Folder) Load(i int) (Image, error) {
+	return LoadFile(f.Path(i))
+}
+
+// Item returns file i resized to Crop x Crop, named by its file name (see
+// Source). It returns Load's error; it neither warns nor skips.
+func (f *Folder) Item(i int) (Item, error) {
+	img, err := f.Load(i)
+	if err != nil {
+		return Item{}, err
+	}
+	return Item{Name: f.files[i], Image: Resize(img, f.opts.Crop, f.opts.Crop)}, nil
+}
+
+// Sample draws a random file with rng and returns it resized to
+// LoadSize x LoadSize, cropped at a random Crop x Crop window and, unless
+// NoFlip, flipped with probability 1/2. An unreadable file is reported
+// through Warn (once) and never drawn again, and another file is drawn; in
+// strict mode its error is returned instead. Sample returns an error when
+// every file of the folder has proved unreadable.
+func (f *Folder) Sample(rng *rand.Rand) (Image, error) {
+	for {
+		f.mu.Lock()
+		if len(f.good) == 0 {
+			f.mu.Unlock()
+			return Image{}, fmt.Errorf("data: image folder %s: none of its %d image files could be read", f.dir, len(f.files))
+		}
+		k := rng.IntN(len(f.good))
+		i := f.good[k]
+		f.mu.Unlock()
+
+		img, err := f.Load(i)
+		if err == nil {
+			return f.augment(img, rng), nil
+		}
+		if f.opts.Strict {
+			return Image{}, err
+		}
+		f.mu.Lock()
+		// Another goroutine may have removed i already; find it again.
+		if j := slices.Index(f.good, i); j >= 0 {
+			f.good = slices.Delete(f.good, j, j+1)
+			f.mu.Unlock()
+			f.opts.Warn(fmt.Sprintf("%v (skipped)", err))
+		} else {
+			f.mu.Unlock()
+		}
+	}
+}
+
+// augment applies the training transform: resize, random crop, random flip.
+func (f *Folder) augment(img Image, rng *rand.Rand) Image {
+	l, c := f.opts.LoadSize, f.opts.Crop
+	img = Resize(img, l, l)
+	y, x := rng.IntN(l-c+1), rng.IntN(l-c+1)
+	img = Crop(img, y, x, c, c)
+	if !f.opts.NoFlip && rng.IntN(2) == 1 {
+		img = FlipH(img)
+	}
+	return img
+}
