@@ -14,51 +14,28 @@ import (
 
 const goldenRtol = 1e-4
 
-func tensorOf(t *testing.T, c *golden.Case, key string) *tensor.Tensor {
-	x := c.Get(t, key)
-	return tensor.FromSlice(x.Data, x.Shape...)
-}
-
-// runModuleGolden loads the case's weights under the official key names,
-// runs "x" forward, back-propagates "dy" and compares every result.
-func runModuleGolden(t *testing.T, c *golden.Case, m nn.Module) {
-	t.Helper()
-	var names []string
-	for _, p := range m.Parameters() {
-		names = append(names, p.Name)
-	}
-	require.Equal(t, c.Keys(), names, "parameter names follow the official CycleGAN model")
-	sd := map[string]*tensor.Tensor{}
-	for _, k := range c.Keys() {
-		sd[k] = tensorOf(t, c, "param."+k)
-	}
-	require.NoError(t, nn.LoadStateDict(m, sd))
-	x := autograd.Param(tensorOf(t, c, "x"))
-	y := m.Forward(x)
-	c.Compare(t, "y", y.Shape(), y.Value.Data(), goldenRtol)
-	autograd.BackwardWith(y, tensorOf(t, c, "dy"))
-	c.Compare(t, "dx", x.Shape(), x.Grad.Data(), goldenRtol)
-	for _, p := range m.Parameters() {
-		c.Compare(t, "grad."+p.Name, p.Var.Value.Shape(), p.Var.Grad.Data(), goldenRtol)
-	}
-}
-
 func TestGoldenResnetBlock(t *testing.T) {
-	runModuleGolden(t, golden.Load(t, "resnet_block"), gan.NewResnetBlock(tensor.NewRNG(1), 8))
+	golden.Load(t, "resnet_block").RunModule(t, gan.NewResnetBlock(tensor.NewRNG(1), 8), goldenRtol)
 }
 
 func TestGoldenGenerator(t *testing.T) {
 	for _, name := range []string{"resnet_generator", "resnet_generator_b2"} {
 		t.Run(name, func(t *testing.T) {
 			g := gan.NewGenerator(tensor.NewRNG(1), gan.GeneratorConfig{InC: 3, OutC: 3, NGF: 8, Blocks: 2})
-			runModuleGolden(t, golden.Load(t, name), g)
+			c := golden.Load(t, name)
+			var names []string
+			for _, p := range g.Parameters() {
+				names = append(names, p.Name)
+			}
+			require.Equal(t, c.Keys(), names, "parameters in the official CycleGAN order")
+			c.RunModule(t, g, goldenRtol)
 		})
 	}
 }
 
 func TestGoldenPatchGAN(t *testing.T) {
 	d := gan.NewDiscriminator(tensor.NewRNG(1), gan.DiscriminatorConfig{InC: 3, NDF: 8, Layers: 3})
-	runModuleGolden(t, golden.Load(t, "patchgan"), d)
+	golden.Load(t, "patchgan").RunModule(t, d, goldenRtol)
 }
 
 func TestOfficialParameterCounts(t *testing.T) {
