@@ -152,20 +152,17 @@ func (s *syntheticSource) Item(i int) (Item, error) {
 // own frame: unit L (half the body length), x forward, y down, origin at the
 // middle of the body; (lx, ly) = (dir*(u-cx)/L, (v-cy)/L).
 
-// capsule is a segment from a to b with radius ra at a and rb at b. Derived
-// fields: the segment d = b - a and 1/|d|^2, and the bounding box
-// x0..x1, y0..y1.
+// capsule is a segment from a to b with radius ra at a and rb at b; dx, dy
+// and il2 are b - a and 1/|b - a|^2.
 type capsule struct {
 	ax, ay, bx, by, ra, rb float32
 	dx, dy, il2            float32
-	x0, y0, x1, y1         float32
 }
 
 // newCapsule returns the capsule from (ax, ay) to (bx, by) with radii ra, rb.
 func newCapsule(ax, ay, bx, by, ra, rb float32) capsule {
 	dx, dy := bx-ax, by-ay
-	return capsule{ax, ay, bx, by, ra, rb, dx, dy, 1 / (dx*dx + dy*dy),
-		min(ax-ra, bx-rb), min(ay-ra, by-rb), max(ax+ra, bx+rb), max(ay+ra, by+rb)}
+	return capsule{ax, ay, bx, by, ra, rb, dx, dy, 1 / (dx*dx + dy*dy)}
 }
 
 // far is the distance given to a part known to be beyond any effect on a
@@ -255,7 +252,6 @@ type scenePlan struct {
 	legs              [4]leg
 	coat, maneColour  rgb
 	eyeX, eyeY        float32
-	noCull            bool    // evaluate every part at every pixel of the bounding box (tests)
 	lightSide         float32 // -1: lit from behind, 1: from the front
 	shadowX, shadowW  float32 // shadow centre offset and half-width, in L
 	stripeFreq        float32 // body stripes per unit L
@@ -265,8 +261,11 @@ type scenePlan struct {
 	stripeTilt        float32
 	neckFreq, legFreq float32
 	headFreq          float32
-	eff               stripeFreqs // the frequencies used at the size being rendered
 	stripeNoise       float32
+
+	// render state
+	eff    stripeFreqs // the stripe frequencies used at the size being rendered
+	noCull bool        // evaluate every part at every pixel (tests)
 }
 
 func uni(r *rand.Rand, lo, hi float32) float32 { return lo + (hi-lo)*r.Float32() }
@@ -538,6 +537,9 @@ func (p *scenePlan) render(size int) Scene {
 	x1 := int(math.Ceil(float64((p.cx + 1.8*p.L) * float32(size))))
 	y0 := int(math.Floor(float64((p.cy - 1.4*p.L) * float32(size))))
 	y1 := int(math.Ceil(float64((p.cy + 1.4*p.L) * float32(size))))
+	if p.noCull {
+		x0, y0, x1, y1 = 0, 0, size, size
+	}
 
 	hz, top := make([]float32, size), make([]float32, size)
 	for x := range size {
