@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"html/template"
 	"math"
@@ -17,16 +16,7 @@ import (
 )
 
 func runEval(args []string) error {
-	var o options
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	o.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := o.openDevice(); err != nil {
-		return err
-	}
-	ds, err := o.dataset()
+	o, ds, err := setup("eval", args)
 	if err != nil {
 		return err
 	}

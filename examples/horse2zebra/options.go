@@ -151,3 +151,19 @@ func sampleBatch(src data.Source, rng *rand.Rand, n int) (*tensor.Tensor, error)
 	}
 	return data.Batch(imgs), nil
 }
+
+// setup parses the shared flags of command name, opens the device and the
+// dataset.
+func setup(name string, args []string) (*options, dataset, error) {
+	o := &options{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	o.register(fs)
+	if err := parse(fs, args); err != nil {
+		return nil, dataset{}, err
+	}
+	if err := o.openDevice(); err != nil {
+		return nil, dataset{}, err
+	}
+	ds, err := o.dataset()
+	return o, ds, err
+}

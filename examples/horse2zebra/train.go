@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -20,16 +19,7 @@ func runTrain(args []string) error {
 		args = quickDemo
 		fmt.Println("quick demo: the paper's model, scaled down, on the built-in horse2zebra at 64x64; flags:", args)
 	}
-	var o options
-	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	o.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := o.openDevice(); err != nil {
-		return err
-	}
-	ds, err := o.dataset()
+	o, ds, err := setup("train", args)
 	if err != nil {
 		return err
 	}
