@@ -63,13 +63,8 @@ func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 	xImg, yImg := p.InC*p.InH*p.InW, p.OutC*s
 	direct := pointwise(p)
 	parallelFor(p.N*tiles, 1, func(lo, hi int) {
-		var col []float32
-		if !direct {
-			// Overwritten by im2col or by a GEMM with beta 0 before use.
-			buf := getScratch(k * tile)
-			defer putScratch(buf)
-			col = *buf
-		}
+		col, release := columnScratch(direct, k*tile)
+		defer release()
 		for it := lo; it < hi; it++ {
 			n, s0 := it/tiles, (it%tiles)*tile
 			ns := min(tile, s-s0)
@@ -120,13 +115,8 @@ func ConvBackwardData(p kernels.ConvParams, dy, w, dx []float32) {
 	xImg, yImg := p.InC*p.InH*p.InW, p.OutC*s
 	direct := pointwise(p)
 	parallelFor(p.N*groups, 1, func(lo, hi int) {
-		var col []float32
-		if !direct {
-			// Overwritten by im2col or by a GEMM with beta 0 before use.
-			buf := getScratch(k * tile)
-			defer putScratch(buf)
-			col = *buf
-		}
+		col, release := columnScratch(direct, k*tile)
+		defer release()
 		for it := lo; it < hi; it++ {
 			n, g := it/groups, it%groups
 			c0, c1 := g*p.InC/groups, (g+1)*p.InC/groups
@@ -193,13 +183,8 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 	}
 	direct := pointwise(p)
 	parallelChunks(items, chunks, func(chunk, lo, hi int) {
-		var col []float32
-		if !direct {
-			// Overwritten by im2col or by a GEMM with beta 0 before use.
-			buf := getScratch(k * tile)
-			defer putScratch(buf)
-			col = *buf
-		}
+		col, release := columnScratch(direct, k*tile)
+		defer release()
 		var gs gemmScratch
 		for it := lo; it < hi; it++ {
 			n, s0 := it/tiles, (it%tiles)*tile
@@ -321,4 +306,16 @@ func col2im(p kernels.ConvParams, dxn []float32, c0, c1, s0, ns int, col []float
 			}
 		}
 	}
+}
+
+// columnScratch returns a column buffer of n elements from the scratch pool
+// and the function that gives it back; a pointwise convolution needs none
+// and gets nil. The buffer is overwritten by im2col or by a GEMM with beta 0
+// before use.
+func columnScratch(direct bool, n int) (col []float32, release func()) {
+	if direct {
+		return nil, func() {}
+	}
+	buf := getScratch(n)
+	return *buf, func() { putScratch(buf) }
 }
