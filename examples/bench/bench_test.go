@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestJSON runs a tiny test-only GEMM case and checks the JSON file.
+func TestJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.json")
+	var stdout, stderr bytes.Buffer
+	cases := []benchCase{sgemmCase("sgemm_64", 64), sgemmCase("sgemm_32", 32)}
+	if code := cli([]string{"-cases", "^sgemm_64$", "-reps", "3", "-json", path}, &stdout, &stderr, cases); code != 0 {
+		t.Fatalf("exit status %d; stderr:\n%s", code, stderr.String())
+	}
+	t.Logf("stdout:\n%s", stdout.String())
+	if !strings.Contains(stdout.String(), "sgemm_64") || strings.Contains(stdout.String(), "sgemm_32") {
+		t.Errorf("table should list sgemm_64 alone:\n%s", stdout.String())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatalf("%v in\n%s", err, data)
+	}
+	if len(got) != 1 {
+		t.Fatalf("want one result, got %d:\n%s", len(got), data)
+	}
+	r := got[0]
+	var keys []string
+	for k := range r {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if want := []string{"gflops", "name", "peak_rss_bytes", "seconds"}; !slices.Equal(keys, want) {
+		t.Errorf("keys %v, want %v", keys, want)
+	}
+	if r["name"] != "sgemm_64" {
+		t.Errorf("name %v, want sgemm_64", r["name"])
+	}
+	sec, _ := r["seconds"].(float64)
+	gf, _ := r["gflops"].(float64)
+	rss, _ := r["peak_rss_bytes"].(float64)
+	if sec <= 0 || gf <= 0 {
+		t.Errorf("seconds %v and gflops %v should be positive", r["seconds"], r["gflops"])
+	}
+	if want := gemmFLOPs(64, 64, 64) / sec / 1e9; gf < want*0.999 || gf > want*1.001 {
+		t.Errorf("gflops %v, want flops/seconds = %v", gf, want)
+	}
+	if runtime.GOOS == "linux" && rss <= 0 {
+		t.Errorf("peak_rss_bytes %v should be positive on Linux", r["peak_rss_bytes"])
+	}
+	if rss != float64(int64(rss)) {
+		t.Errorf("peak_rss_bytes %v is not an integer", rss)
+	}
+	// Nothing but the file itself is left in its directory.
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("the directory holds %d entries, want only the JSON file", len(entries))
+	}
+}
+
+// TestUsage checks the exit status of bad command lines.
+func TestUsage(t *testing.T) {
+	cases := []benchCase{sgemmCase("sgemm_8", 8)}
+	for _, args := range [][]string{
+		{"-cases", "nothing"},
+		{"-cases", "("},
+		{"-reps", "0"},
+		{"extra"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := cli(args, &stdout, &stderr, cases); code != 2 {
+			t.Errorf("%q: exit status %d, want 2", args, code)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := cli([]string{"-device", "no-such-device"}, &stdout, &stderr, cases); code != 1 {
+		t.Errorf("unknown device: exit status %d, want 1", code)
+	}
+}
+
+// TestCaseNames pins the case names shared with scripts/bench_torch.py.
+func TestCaseNames(t *testing.T) {
+	var names []string
+	for _, c := range allCases() {
+		names = append(names, c.name)
+	}
+	want := []string{
+		"sgemm_2048", "sgemm_4096", "conv3x3_256_64_fwd", "conv3x3_256_64_fwdbwd",
+		"convT_256_128_64_fwdbwd", "attn_256_64_fwdbwd", "gen_infer_256_cyclegan",
+		"gen_infer_256_paper_res", "train_iter_128_paper_res", "train_iter_256_paper_res",
+		"train_iter_256_paper_up2",
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("cases %v, want %v", names, want)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		in   []float64
+		want float64
+	}{
+		{[]float64{3}, 3},
+		{[]float64{5, 1, 3}, 3},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	} {
+		if got := median(tc.in); got != tc.want {
+			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
