@@ -48,13 +48,17 @@ func Gemm(p kernels.GemmParams, a, b, c []float32) {
 		ldb = p.K
 	}
 
-	// Split every batch entry into rb x cb tiles of C so that there are a
-	// few tiles per core; tiles write disjoint parts of C.
 	flops := 2 * p.Batch * p.M * p.N * max(p.K, 1)
 	w := 1
 	if flops >= gemmMinFlops {
 		w = workers(flops, gemmMinFlops)
 	}
+	if microKernel != nil {
+		gemmBatchPacked(p, a, b, c, lda, ldb, w)
+		return
+	}
+	// Split every batch entry into rb x cb tiles of C so that there are a
+	// few tiles per core; tiles write disjoint parts of C.
 	rb, cb := p.M, p.N
 	if w > 1 {
 		want := (4*w + p.Batch - 1) / p.Batch // tiles wanted per entry
@@ -93,6 +97,32 @@ func Gemm(p kernels.GemmParams, a, b, c []float32) {
 	})
 }
 
+// gemmBatchPacked is Gemm on the packed path with w goroutines: entries
+// spread over the goroutines when there are enough of them, otherwise one
+// entry after another, each product split over all w (sharing its packed
+// blocks of B).
+func gemmBatchPacked(p kernels.GemmParams, a, b, c []float32, lda, ldb, w int) {
+	entry := func(e, w int) {
+		var ea, eb []float32
+		if p.K > 0 && p.Alpha != 0 { // otherwise A and B are not read
+			ea, eb = a[e*p.StrideA:], b[e*p.StrideB:]
+		}
+		gemmOn(w, p.TransA, p.TransB, p.M, p.N, p.K, p.Alpha, ea, lda, eb, ldb, p.Beta,
+			c[e*p.StrideC:], p.N, nil)
+	}
+	if p.Batch >= 2*w || w == 1 {
+		parallelFor(p.Batch, 1, func(lo, hi int) {
+			for e := lo; e < hi; e++ {
+				entry(e, 1)
+			}
+		})
+		return
+	}
+	for e := range p.Batch {
+		entry(e, w)
+	}
+}
+
 // roundUp returns x rounded up to a multiple of m.
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
@@ -106,9 +136,17 @@ type gemmScratch struct{ pack []float32 }
 // for i < m, j < n, with opA(i,p) = a[i*lda+p] (a[p*lda+i] if transA) and
 // opB(p,j) = b[p*ldb+j] (b[j*ldb+p] if transB). Leading dimensions let it
 // work on sub-matrices: the convolution and attention kernels use it on
-// tiles of larger arrays. s may be nil when transB is false. No argument is
-// checked: callers do that.
+// tiles of larger arrays. s may be nil. No argument is checked: callers do
+// that. The product goes through the packed micro-kernel path where the CPU
+// has one, and through gemmAxpy otherwise.
 func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int, s *gemmScratch) {
+	gemmOn(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, s)
+}
+
+// gemmOn is gemmSerial on w goroutines (only the packed path uses more
+// than one).
+func gemmOn(w int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int, s *gemmScratch) {
 	if m == 0 || n == 0 {
 		return
@@ -129,6 +167,18 @@ func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 	if alpha == 0 || k == 0 {
 		return
 	}
+	if microKernel != nil {
+		gemmPacked(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, w)
+		return
+	}
+	gemmAxpy(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, s)
+}
+
+// gemmAxpy is the pure-Go product: C += alpha*op(A)*op(B), with the
+// arguments of gemmSerial. Four rows of C at a time are updated with rows of
+// op(B) (axpy), over blocks of op(B) that stay in cache.
+func gemmAxpy(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, c []float32, ldc int, s *gemmScratch) {
 	if transB && s == nil {
 		s = new(gemmScratch)
 	}

@@ -69,28 +69,75 @@ func checkGemm(t *testing.T, p kernels.GemmParams, seed uint64) bool {
 	return ok
 }
 
+// gemmPaths are the ways a product can be computed: the pure-Go axpy
+// loops, the packed scheme with the Go micro-kernel (which tests the
+// packing on every machine), and the assembly micro-kernel where the CPU
+// has one.
+func gemmPaths() map[string]func(int, *float32, *float32, *float32, int) {
+	paths := map[string]func(int, *float32, *float32, *float32, int){
+		"axpy": nil, "packed-go": microKernelGo}
+	if microKernel != nil {
+		paths["packed-asm"] = microKernel
+	}
+	return paths
+}
+
+// onEveryGemmPath runs f as a subtest once per entry of gemmPaths.
+func onEveryGemmPath(t *testing.T, f func(t *testing.T)) {
+	saved := microKernel
+	defer func() { microKernel = saved }()
+	for name, k := range gemmPaths() {
+		microKernel = k
+		t.Run(name, f)
+	}
+}
+
 func TestGemmTransposesAndSizes(t *testing.T) {
 	// Sweep each dimension from 1 to 70 with the others odd, then cross the
-	// block sizes gemmKC and gemmNC.
+	// block sizes of both paths (gemmKC, gemmNC; packMC, packKC, packNC).
 	type mnk struct{ m, n, k int }
 	var shapes []mnk
 	for s := 1; s <= 70; s++ {
 		shapes = append(shapes, mnk{s, 37, 29}, mnk{23, s, 31}, mnk{19, 21, s})
 	}
 	shapes = append(shapes, mnk{5, 3, gemmKC + 1}, mnk{9, 7, 2*gemmKC + 3}, mnk{6, gemmNC + 9, 11},
-		mnk{33, gemmNC + 1, gemmKC + 5}, mnk{1, 1, 1}, mnk{67, 1, 3}, mnk{1, 70, 70})
-	for _, ta := range []bool{false, true} {
-		for _, tb := range []bool{false, true} {
-			t.Run(fmt.Sprintf("transA=%v,transB=%v", ta, tb), func(t *testing.T) {
-				for i, s := range shapes {
-					p := kernels.GemmParams{TransA: ta, TransB: tb, M: s.m, N: s.n, K: s.k,
-						Alpha: 1, Beta: 0, Batch: 1}
-					if !checkGemm(t, p, uint64(i)) {
-						return // one failing shape says enough
+		mnk{33, gemmNC + 1, gemmKC + 5}, mnk{1, 1, 1}, mnk{67, 1, 3}, mnk{1, 70, 70},
+		mnk{packMC + 7, 35, 9}, mnk{2*packMC + 1, 17, packKC + 3}, mnk{13, packNC + 17, 5},
+		mnk{packMC + 1, packNC + 1, packKC + 1})
+	onEveryGemmPath(t, func(t *testing.T) {
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				t.Run(fmt.Sprintf("transA=%v,transB=%v", ta, tb), func(t *testing.T) {
+					for i, s := range shapes {
+						p := kernels.GemmParams{TransA: ta, TransB: tb, M: s.m, N: s.n, K: s.k,
+							Alpha: 1, Beta: 0, Batch: 1}
+						if !checkGemm(t, p, uint64(i)) {
+							return // one failing shape says enough
+						}
 					}
-				}
-			})
+				})
+			}
 		}
+	})
+}
+
+// TestMicroKernel compares the assembly micro-kernel with its Go twin on
+// random panels, every depth up to past packKC, with a guard band around
+// the tile of C and a row stride wider than the tile.
+func TestMicroKernel(t *testing.T) {
+	if microKernel == nil {
+		t.Skip("no assembly micro-kernel on this CPU or build (noasm)")
+	}
+	r := newRand(3)
+	const ldc = packNR + 5
+	for _, k := range []int{0, 1, 2, 3, 7, 16, 100, packKC, packKC + 1} {
+		a, b := randSlice(r, k*packMR+1), randSlice(r, k*packNR+1)
+		base := randSlice(r, packMR*ldc)
+		got, want := guarded(len(base), base), append([]float32(nil), base...)
+		microKernel(k, &a[0], &b[0], &got[0], ldc)
+		microKernelGo(k, &a[0], &b[0], &want[0], ldc)
+		closeTo(t, fmt.Sprintf("k=%d", k), got, f64(want), 1e-6, 1e-6*float64(k+1))
+		checkGuard(t, fmt.Sprintf("k=%d c", k), got)
 	}
 }
 
@@ -166,6 +213,10 @@ func TestGemmPanics(t *testing.T) {
 // TestGemmSerialLeadingDims covers the sub-matrix form the convolution and
 // attention kernels use: operands inside larger row-major arrays.
 func TestGemmSerialLeadingDims(t *testing.T) {
+	onEveryGemmPath(t, testGemmSerialLeadingDims)
+}
+
+func testGemmSerialLeadingDims(t *testing.T) {
 	r := newRand(9)
 	for _, ta := range []bool{false, true} {
 		for _, tb := range []bool{false, true} {
@@ -210,7 +261,7 @@ func TestGemmSerialLeadingDims(t *testing.T) {
 }
 
 func BenchmarkGemm(b *testing.B) {
-	for _, n := range []int{64, 256, 512} {
+	for _, n := range []int{64, 256, 512, 2048} {
 		for _, tb := range []bool{false, true} {
 			p := kernels.GemmParams{M: n, N: n, K: n, Alpha: 1, Batch: 1, TransB: tb}
 			r := newRand(1)
@@ -243,4 +294,19 @@ func BenchmarkGemmNaive(b *testing.B) {
 		}
 	}
 	b.ReportMetric(2*float64(n*n*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkMicroKernel runs the micro-kernel on panels that stay in L1: the
+// ceiling of the packed path on one core.
+func BenchmarkMicroKernel(b *testing.B) {
+	if microKernel == nil {
+		b.Skip("no assembly micro-kernel")
+	}
+	r := newRand(1)
+	k := packKC
+	ap, bp, c := randSlice(r, k*packMR), randSlice(r, k*packNR), make([]float32, packMR*packNR)
+	for b.Loop() {
+		microKernel(k, &ap[0], &bp[0], &c[0], packNR)
+	}
+	b.ReportMetric(2*float64(packMR*packNR*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }

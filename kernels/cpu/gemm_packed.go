@@ -1,0 +1,237 @@
+package cpu
+
+import "unsafe"
+
+// The packed GEMM (the BLIS scheme). op(B) is cut into blocks of packKC rows
+// and packNC columns and each block is copied into panels of packNR
+// columns, one panel row after another; op(A) is cut into blocks of packMC
+// rows, copied into panels of packMR rows stored column by column, with
+// alpha folded in. A micro-kernel then multiplies one A panel by one B
+// panel into an packMR x packNR tile of C held in registers. Panels are
+// padded with zeros, so the micro-kernel never sees a ragged edge; partial
+// tiles of C go through a small buffer.
+//
+// Sizes for AVX2 (16 vector registers of 8 floats): the 6x16 tile takes 12
+// accumulators, two for the B row and two for broadcasts of A. A B panel
+// (packKC*16 floats, 16 KiB) stays in L1, an A block (packMC*packKC, 96 KiB)
+// in L2, and a B block (packKC*packNC, 1 MiB) in L3.
+const (
+	packMR = 6
+	packNR = 16
+	packKC = 256
+	packMC = 96
+	packNC = 1024
+)
+
+// microKernel computes, for one packed A panel a (k columns of packMR
+// values) and one packed B panel b (k rows of packNR values),
+//
+//	c[r*ldc+j] += sum_p a[p*packMR+r] * b[p*packNR+j]   for r < 6, j < 16.
+//
+// It is the assembly kernel where the CPU has one (see gemm_amd64.go), and
+// nil otherwise, in which case gemmSerial uses gemmAxpy.
+var microKernel func(k int, a, b, c *float32, ldc int)
+
+// microKernelGo is the micro-kernel in Go: the twin the assembly is tested
+// against. It is too slow to be used for real work.
+func microKernelGo(k int, a, b, c *float32, ldc int) {
+	var acc [packMR * packNR]float32
+	ap := unsafeSlice(a, k*packMR)
+	bp := unsafeSlice(b, k*packNR)
+	for p := range k {
+		bRow := bp[p*packNR : (p+1)*packNR]
+		for r := range packMR {
+			ar := ap[p*packMR+r]
+			row := acc[r*packNR : (r+1)*packNR]
+			for j, bv := range bRow {
+				row[j] += ar * bv
+			}
+		}
+	}
+	cs := unsafeSlice(c, (packMR-1)*ldc+packNR)
+	for r := range packMR {
+		axpy(cs[r*ldc:r*ldc+packNR], 1, acc[r*packNR:(r+1)*packNR])
+	}
+}
+
+// packedProduct is a product C += op(A)*op(B) of an m x k and a k x n
+// operand, described by how blocks of each are packed into panels. Dense
+// matrices use packA and packB; the convolutions pack image patches
+// straight into panels (implicit GEMM).
+type packedProduct struct {
+	m, n, k int
+	// packA writes alpha*op(A)[i0:i0+mb, p0:p0+kb] into panels of packMR
+	// rows, laid out as packA does.
+	packA func(i0, p0, mb, kb int, dst []float32)
+	// packB writes op(B)[p0:p0+kb, j0:j0+nb] into panels of packNR
+	// columns, laid out as packB does.
+	packB func(p0, j0, kb, nb int, dst []float32)
+	// preA, when not nil, is the whole of op(A) packed by prepack; packA
+	// is then not called.
+	preA []float32
+}
+
+// prepack packs all of op(A) once, for products that reuse it (a
+// convolution's weight against every tile of pixels), into dst of
+// prepackLen(m, k) elements: the panels of the block of columns
+// [p0, p0+kb) start at dst[p0*roundUp(m, packMR)].
+func (g *packedProduct) prepack(dst []float32) {
+	mPad := roundUp(g.m, packMR)
+	for p0 := 0; p0 < g.k; p0 += packKC {
+		g.packA(0, p0, g.m, min(packKC, g.k-p0), dst[p0*mPad:])
+	}
+	g.preA = dst
+}
+
+// prepackLen is the size of op(A) packed whole by prepack.
+func prepackLen(m, k int) int { return roundUp(m, packMR) * k }
+
+// run computes C += op(A)*op(B) into c (row stride ldc) on w goroutines:
+// each block of op(B) is packed once, its panels spread over the
+// goroutines, and then the rows of C are split between them, each packing
+// its own blocks of op(A).
+func (g *packedProduct) run(c []float32, ldc, w int) {
+	bBuf := getScratch(packKC * min(packNC, roundUp(g.n, packNR)))
+	defer putScratch(bBuf)
+	bp := *bBuf
+	rowPanels := (g.m + packMR - 1) / packMR
+	w = max(1, min(w, rowPanels))
+	for j0 := 0; j0 < g.n; j0 += packNC {
+		nb := min(packNC, g.n-j0)
+		colPanels := (nb + packNR - 1) / packNR
+		for p0 := 0; p0 < g.k; p0 += packKC {
+			kb := min(packKC, g.k-p0)
+			parallelChunks(colPanels, min(w, colPanels), func(_, lo, hi int) {
+				g.packB(p0, j0+lo*packNR, kb, min(hi*packNR, nb)-lo*packNR, bp[lo*packNR*kb:])
+			})
+			parallelChunks(rowPanels, w, func(_, lo, hi int) {
+				var aBuf *[]float32
+				if g.preA == nil {
+					aBuf = getScratch(packMC * kb)
+					defer putScratch(aBuf)
+				}
+				for i0 := lo * packMR; i0 < min(hi*packMR, g.m); i0 += packMC {
+					mb := min(packMC, min(hi*packMR, g.m)-i0)
+					var ap []float32
+					if g.preA != nil {
+						ap = g.preA[p0*roundUp(g.m, packMR)+i0*kb:]
+					} else {
+						ap = *aBuf
+						g.packA(i0, p0, mb, kb, ap)
+					}
+					macroKernel(mb, nb, kb, ap, bp, c[i0*ldc+j0:], ldc)
+				}
+			})
+		}
+	}
+}
+
+// macroKernel adds the product of mb packed rows of op(A) (panels in ap)
+// and nb packed columns of op(B) (panels in bp), both kb deep, into c.
+// Each B panel (16 KiB) stays in L1 while every A panel streams past it.
+func macroKernel(mb, nb, kb int, ap, bp []float32, c []float32, ldc int) {
+	var edge [packMR * packNR]float32 // partial tiles of C
+	for jr := 0; jr < nb; jr += packNR {
+		b := &bp[jr*kb]
+		nr := min(packNR, nb-jr)
+		for ir := 0; ir < mb; ir += packMR {
+			a := &ap[ir*kb]
+			mr := min(packMR, mb-ir)
+			ci := ir*ldc + jr
+			if mr == packMR && nr == packNR {
+				_ = c[ci+(packMR-1)*ldc+packNR-1] // the whole tile is inside c
+				microKernel(kb, a, b, &c[ci], ldc)
+				continue
+			}
+			clear(edge[:])
+			microKernel(kb, a, b, &edge[0], packNR)
+			for r := range mr {
+				axpy(c[ci+r*ldc:ci+r*ldc+nr], 1, edge[r*packNR:r*packNR+nr])
+			}
+		}
+	}
+}
+
+// gemmPacked computes C += alpha*op(A)*op(B) (beta has been applied by the
+// caller) with the micro-kernel on w goroutines; the other arguments are
+// those of gemmSerial.
+func gemmPacked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, c []float32, ldc, w int) {
+	g := packedProduct{m: m, n: n, k: k,
+		packA: func(i0, p0, mb, kb int, dst []float32) { packA(transA, alpha, a, lda, i0, p0, mb, kb, dst) },
+		packB: func(p0, j0, kb, nb int, dst []float32) { packB(transB, b, ldb, p0, j0, kb, nb, dst) },
+	}
+	g.run(c, ldc, w)
+}
+
+// packA copies alpha*op(A)[i0:i0+mb, p0:p0+kb] into panels of packMR rows:
+// panel q holds, for each p < kb, the packMR values of rows
+// i0+q*packMR ... at dst[q*packMR*kb + p*packMR + r]. Rows past mb are 0.
+func packA(transA bool, alpha float32, a []float32, lda, i0, p0, mb, kb int, dst []float32) {
+	for q := 0; q*packMR < mb; q++ {
+		panel := dst[q*packMR*kb : (q+1)*packMR*kb]
+		rows := min(packMR, mb-q*packMR)
+		i := i0 + q*packMR
+		if transA {
+			// op(A)(i, p) = a[p*lda+i]: the packMR values of column p are
+			// contiguous.
+			for p := range kb {
+				src := a[(p0+p)*lda+i : (p0+p)*lda+i+rows]
+				d := panel[p*packMR : (p+1)*packMR]
+				for r, v := range src {
+					d[r] = alpha * v
+				}
+				clear(d[rows:])
+			}
+			continue
+		}
+		for r := range packMR {
+			if r >= rows {
+				for p := range kb {
+					panel[p*packMR+r] = 0
+				}
+				continue
+			}
+			src := a[(i+r)*lda+p0 : (i+r)*lda+p0+kb]
+			for p, v := range src {
+				panel[p*packMR+r] = alpha * v
+			}
+		}
+	}
+}
+
+// packB copies op(B)[p0:p0+kb, j0:j0+nb] into panels of packNR columns:
+// panel q holds, for each p < kb, the packNR values of columns
+// j0+q*packNR ... at dst[q*packNR*kb + p*packNR + j]. Columns past nb are 0.
+func packB(transB bool, b []float32, ldb, p0, j0, kb, nb int, dst []float32) {
+	for q := 0; q*packNR < nb; q++ {
+		panel := dst[q*packNR*kb : (q+1)*packNR*kb]
+		cols := min(packNR, nb-q*packNR)
+		j := j0 + q*packNR
+		if !transB {
+			// op(B)(p, j) = b[p*ldb+j]: a panel row is a contiguous run.
+			for p := range kb {
+				d := panel[p*packNR : (p+1)*packNR]
+				copy(d, b[(p0+p)*ldb+j:(p0+p)*ldb+j+cols])
+				clear(d[cols:])
+			}
+			continue
+		}
+		// op(B)(p, j) = b[j*ldb+p]: column j of op(B) is contiguous.
+		for c := range packNR {
+			if c >= cols {
+				for p := range kb {
+					panel[p*packNR+c] = 0
+				}
+				continue
+			}
+			src := b[(j+c)*ldb+p0 : (j+c)*ldb+p0+kb]
+			for p, v := range src {
+				panel[p*packNR+c] = v
+			}
+		}
+	}
+}
+
+// unsafeSlice is the n floats starting at p.
+func unsafeSlice(p *float32, n int) []float32 { return unsafe.Slice(p, n) }
