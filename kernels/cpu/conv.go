@@ -13,7 +13,7 @@ import (
 // at least convMinTile pixels, so no full-image column matrix is built.
 // (Variables so that tests can force many small tiles.)
 var (
-	convTileElems = 1 << 18
+	convTileElems = 1 << 20
 	convMinTile   = 32
 )
 
@@ -62,7 +62,14 @@ func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 	tiles := (s + tile - 1) / tile
 	xImg, yImg := p.InC*p.InH*p.InW, p.OutC*s
 	direct := pointwise(p)
-	parallelFor(p.N*tiles, 1, func(lo, hi int) {
+	// Tiles go to separate goroutines; when there are too few of them for
+	// that, each tile's product is split instead.
+	nw := workers(2*p.N*p.OutC*k*s, gemmMinFlops)
+	inner := 1
+	if p.N*tiles < 2*nw {
+		inner = nw
+	}
+	parallelChunks(p.N*tiles, nw/inner, func(_, lo, hi int) {
 		col, release := columnScratch(direct, k*tile)
 		defer release()
 		for it := lo; it < hi; it++ {
@@ -86,7 +93,7 @@ func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 				beta = 1
 			}
 			// y tile [OutC, ns] (row stride S) = w [OutC, K] * col [K, ns] (+ bias).
-			gemmSerial(false, false, p.OutC, ns, k, 1, w, k, cb, ldc, beta, yt, s, nil)
+			gemmOn(inner, false, false, p.OutC, ns, k, 1, w, k, cb, ldc, beta, yt, s, nil)
 		}
 	})
 }
