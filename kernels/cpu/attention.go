@@ -86,20 +86,6 @@ func AttentionForward(p kernels.AttentionParams, q, k, v, o, lse []float32) {
 	})
 }
 
-// expFlush is the argument below which exp is taken as 0: exp(-87.3) is the
-// smallest normal float32, and denormal weights would make the products
-// that follow many times slower on x86 while adding nothing to a sum of
-// at least 1.
-const expFlush = -87
-
-// exp32 returns exp(d) in float32, 0 below expFlush.
-func exp32(d float32) float32 {
-	if d < expFlush {
-		return 0
-	}
-	return float32(math.Exp(float64(d)))
-}
-
 // expRow replaces row by exp(row - max(row)) and returns the maximum and the
 // sum of the exponentials (in float64).
 func expRow(row []float32) (mx float32, sum float64) {
@@ -107,12 +93,7 @@ func expRow(row []float32) (mx float32, sum float64) {
 	for _, v := range row {
 		mx = max(mx, v)
 	}
-	for i, v := range row {
-		e := exp32(v - mx)
-		row[i] = e
-		sum += float64(e)
-	}
-	return mx, sum
+	return mx, expShift(row, mx)
 }
 
 // AttentionBackward accumulates into dq, dk and dv (any may be nil) the
@@ -193,10 +174,7 @@ func AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, d
 				gemmSerial(true, false, nj, p.Nk, p.Dk, p.Scale, qb[j0:], p.Nq, kb, p.Nk, 0, s, p.Nk, nil)
 				for jj := range nj {
 					l := lseb[j0+jj]
-					row := s[jj*p.Nk : (jj+1)*p.Nk]
-					for i, v := range row {
-						row[i] = exp32(v - l)
-					}
+					expShift(s[jj*p.Nk:(jj+1)*p.Nk], l)
 				}
 				// dP [nj, Nk] = do[:, blk]^T v.
 				gemmSerial(true, false, nj, p.Nk, p.Dv, 1, dob[j0:], p.Nq, vb, p.Nk, 0, dp, p.Nk, nil)

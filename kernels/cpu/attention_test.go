@@ -207,3 +207,42 @@ func BenchmarkAttention(b *testing.B) {
 		b.ReportMetric(2*pairs*float64(3*p.Dk+2*p.Dv)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
 }
+
+// TestExp32 checks the polynomial exponential against math.Exp over the
+// range that matters, the flush below expFlush and the clamp above.
+func TestExp32(t *testing.T) {
+	worst := 0.0
+	for x := float32(-87); x <= 88; x += 0.00731 {
+		got, want := float64(exp32(x)), math.Exp(float64(x))
+		worst = max(worst, math.Abs(got-want)/want)
+	}
+	require.Less(t, worst, 3e-7, "largest relative error of exp32")
+	require.Zero(t, exp32(-87.01))
+	require.Zero(t, exp32(float32(math.Inf(-1))))
+	require.False(t, math.IsInf(float64(exp32(100)), 0), "exp32(100) is clamped, not Inf")
+}
+
+// TestExpShiftPaths compares expShift on the assembly path with exp32 on
+// lengths around multiples of 8, with arguments on both sides of the flush.
+func TestExpShiftPaths(t *testing.T) {
+	r := newRand(5)
+	for n := range 40 {
+		x := randSlice(r, n)
+		for i := range x {
+			x[i] = x[i]*100 - 20 // about [-120, 80]
+		}
+		got := guarded(n, x)
+		sum := expShift(got, 3)
+		var wantSum float64
+		for i, v := range x {
+			e := exp32(v - 3)
+			wantSum += float64(e)
+			require.InDelta(t, e, got[i], 2e-7*float64(e), "n=%d i=%d x=%g", n, i, v)
+			if v-3 < expFlush {
+				require.Zero(t, got[i], "n=%d i=%d flushed", n, i)
+			}
+		}
+		require.InDelta(t, wantSum, sum, 1e-6*wantSum+1e-30, "n=%d sum", n)
+		checkGuard(t, fmt.Sprintf("n=%d", n), got)
+	}
+}
