@@ -3,13 +3,17 @@
 #
 # Run from the repository root:
 #
-#     /usr/bin/python3 testdata/golden.py
+#     /usr/bin/python3 testdata/golden.py [case function ...]
+#
+# With arguments it runs only the named case functions (e.g.
+# torch_save_files) and leaves the other files alone.
 #
 # Needs Debian's CPU PyTorch (apt-get install python3-torch; written against
 # torch 1.13) and numpy (pulled in by python3-torch). It does NOT need the
 # Python `safetensors` package: the format is written by hand below.
 #
-# It (re)writes testdata/golden/<case>.safetensors. The Go tests in tensor/,
+# It (re)writes testdata/golden/<case>.safetensors, and the .pth files of
+# torch_save_files (read by nn/torchfile). The Go tests in tensor/,
 # autograd/ and nn/ load these files and compare semgan's forward outputs and
 # gradients against them. See testdata/README.md for the file convention.
 #
@@ -17,8 +21,12 @@
 # per-case seed (crc32 of the case name), so the output is byte-for-byte
 # deterministic.
 
+import collections
+import io
 import json
 import os
+import pickle
+import pickletools
 import struct
 import sys
 import zlib
@@ -493,10 +501,124 @@ def linear_chain():
          op="linear_chain", expr="(a*b + c) - a/(b*b + 1)")
 
 
+# ---------------------------------------------------------------------------
+# 13. torch.save files (.pth) for nn/torchfile
+# ---------------------------------------------------------------------------
+
+def save_legacy_pth(obj, path):
+    """torch.save(obj, path) in the legacy (pre-1.6, non-zip) format, made
+    reproducible. The legacy writer names each storage by its memory address
+    and writes the storages in the sorted order of those names; this renames
+    them to counters of the same width in order of first use (so no pickle
+    length changes) and puts the storage blocks in that order. The layout is
+    five pickles (magic number, protocol version, system info, the object,
+    the sorted storage keys), then per storage an int64 element count and
+    the raw elements."""
+    storages = {}  # old key -> element size, in order of first use
+    for t in obj.values():
+        storages.setdefault(str(t.storage()._storage._cdata), t.element_size())
+    width = len(next(iter(storages)))
+    assert all(len(k) == width for k in storages), list(storages)
+    rename = {k: str(i).zfill(width) for i, k in enumerate(storages)}
+    buf = io.BytesIO()
+    torch.save(obj, buf, _use_new_zipfile_serialization=False)
+    data = buf.getvalue()
+    pos = 0
+    for _ in range(4):  # to the end of the object's pickle
+        pos += [p for op, _, p in pickletools.genops(data[pos:]) if op.name == "STOP"][0] + 1
+    head = data[:pos]
+    f = io.BytesIO(data[pos:])
+    old_keys = pickle.load(f)
+    assert sorted(old_keys) == sorted(storages), (old_keys, list(storages))
+    pos += f.tell()
+    blocks = {}
+    for k in old_keys:
+        n = struct.unpack_from("<q", data, pos)[0]
+        size = 8 + n * storages[k]
+        blocks[rename[k]] = data[pos:pos + size]
+        pos += size
+    assert pos == len(data)
+    for k, v in rename.items():
+        assert head.count(k.encode()) >= 1, k
+        head = head.replace(k.encode(), v.encode())
+    with open(path, "wb") as f:
+        f.write(head)
+        f.write(pickle.dumps(sorted(blocks), protocol=2))
+        for k in sorted(blocks):
+            f.write(blocks[k])
+
+
+@case
+def torch_save_files():
+    # A small ResnetGenerator's state dict as torch.save writes it (zip
+    # format), beside the same weights, an input and the output in safetensors.
+    # ngf 4 keeps the file small (ngf 8 would be ~200 KiB).
+    name = "pth_generator"
+    torch.manual_seed(seed_for(name))
+    m = ResnetGenerator(3, 3, 4, n_blocks=2)
+    init_normal_random_bias(m)
+    x = torch.rand(1, 3, 16, 16) * 2.0 - 1.0
+    with torch.no_grad():
+        y = m(x)
+    sd = m.state_dict()
+    t = {"x": x, "y": y}
+    t.update({"param." + k: v for k, v in sd.items()})
+    emit(name, t, op="resnet_generator", input_nc=3, output_nc=3, ngf=4, n_blocks=2,
+         padding_type="reflect", norm="instance", eps="1e-05", init="normal",
+         init_gain="0.02", keys=",".join(sd.keys()))
+    torch.save(sd, os.path.join(OUT_DIR, name + ".pth"))
+    KEYS[name] = list(sd.keys())
+
+    # Tensors that are views (strides, storage offsets, shared and expanded
+    # storages), other dtypes, a scalar and an empty tensor; saved in the zip
+    # and the legacy format, and as contiguous float32 in safetensors.
+    name = "pth_views"
+    torch.manual_seed(seed_for(name))
+    big = torch.randn(4, 6)
+    sd = collections.OrderedDict([
+        ("transposed.weight", torch.randn(5, 3).t()),        # [3 5], strides (1, 3)
+        ("big", big),
+        ("window", big[1:3, 2:5]),                           # big's storage, offset 8
+        ("expanded", torch.randn(3, 1).expand(3, 4)),        # stride 0
+        ("nhwc", torch.randn(2, 3, 4, 5).permute(0, 2, 3, 1)),
+        ("every_other", torch.randn(11)[1::2]),              # offset 1, stride 2
+        ("scalar", torch.tensor(0.25)),
+        ("empty", torch.zeros(0, 3)),
+        ("half", torch.randn(2, 3).half()),
+        ("bfloat16", torch.randn(2, 3).bfloat16()),
+        ("double", torch.randn(2, 3).double().t()),
+        ("bn.num_batches_tracked", torch.tensor(7)),         # int64
+        ("int32", torch.arange(-3, 3, dtype=torch.int32).view(2, 3)),
+        ("mask", torch.tensor([True, False, True])),
+    ])
+    assert not sd["transposed.weight"].is_contiguous() and sd["window"].storage_offset() == 8
+    emit(name, {k: v.contiguous().to(torch.float32) for k, v in sd.items()},
+         op="torch_save", keys=",".join(sd.keys()))
+    torch.save(sd, os.path.join(OUT_DIR, name + ".pth"))
+    save_legacy_pth(sd, os.path.join(OUT_DIR, name + "_legacy.pth"))
+
+    # A training checkpoint with the state dict nested under "state_dict".
+    name = "pth_checkpoint"
+    torch.manual_seed(seed_for(name))
+    conv = nn.Conv2d(2, 3, 3)
+    torch.save({"epoch": 3, "arch": "conv", "state_dict": conv.state_dict(),
+                "optimizer": {"lr": 2e-4, "betas": (0.5, 0.999)}},
+               os.path.join(OUT_DIR, name + ".pth"))
+    emit(name, {k: v for k, v in conv.state_dict().items()}, op="torch_save",
+         keys=",".join(conv.state_dict().keys()))
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
+    # Case functions to run, by name (default: all), e.g. torch_save_files.
+    only = set(sys.argv[1:])
+    unknown = only - {fn.__name__ for fn in CASES}
+    if unknown:
+        print("ERROR: no case function %s" % ", ".join(sorted(unknown)), file=sys.stderr)
+        sys.exit(2)
     for fn in CASES:
-        fn()
+        if not only or fn.__name__ in only:
+            fn()
     for k, v in KEYS.items():
         print("%s keys: %s" % (k, ",".join(v)))
     total = 0
