@@ -1,0 +1,165 @@
+// emu.h: the CUDA device API as plain C++, for the cudaemu emulator.
+//
+// The .cu files of kernels/cuda are compiled twice: by nvcc into PTX for a
+// GPU, and by the C++ compiler of cgo, with SEMGAN_EMU defined, into the
+// emulator (emu.cc). Under SEMGAN_EMU, common.cuh includes this header
+// instead of the CUDA headers. It maps what the kernels use onto the
+// emulator's scheduler:
+//
+//   - every CUDA thread of a block is an OS thread; only one of them runs at
+//     a time (it holds the "baton"), and it runs until it waits at a barrier,
+//     a warp exchange, or returns. Blocks run one after another, so a
+//     __shared__ variable can be a function-local static;
+//   - __syncthreads() is a barrier that records its call site: threads
+//     arriving from different sites, or a thread returning while others wait,
+//     is reported as divergence, and a launch where no thread can run but
+//     some have not returned is reported as a deadlock;
+//   - __shfl_xor_sync and __shfl_down_sync exchange values through a
+//     per-warp array and two warp barriers;
+//   - dynamic shared memory (DYNAMIC_SHARED in common.cuh) is one buffer
+//     filled with 0xff bytes (NaN as float) before every block, so a read of
+//     a slot nobody wrote shows up as NaN.
+//
+// The order in which the threads of a block take the baton alternates
+// between ascending and descending thread index, from block to block and
+// after every barrier, so a missing barrier between a write by one thread and
+// a read by another shows up in one of the two orders.
+#pragma once
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <atomic>
+#include <type_traits>
+#include <utility>
+
+// A thread, block or grid index or size, as in CUDA.
+struct uint3 {
+  unsigned x, y, z;
+};
+
+// A launch shape with default extents of 1, as in CUDA.
+struct dim3 {
+  unsigned x, y, z;
+  dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
+};
+
+namespace emu {
+
+// Calls that hand the baton on; file and line name the call site for the
+// divergence checks. They throw emu::Abort when the launch is being aborted.
+void syncthreads(const char *file, int line);
+uint64_t shfl(unsigned mask, uint64_t v, int src_lane_xor, int src_lane_down,
+              const char *file, int line);
+// The dynamic shared memory of the running block.
+void *dynamic_shared();
+
+// shfl_xor returns v of lane (lane ^ lane_mask), as __shfl_xor_sync.
+template <class T>
+T shfl_xor(unsigned mask, T v, int lane_mask, const char *file, int line) {
+  static_assert(sizeof(T) <= 8, "shuffle of a value larger than 8 bytes");
+  uint64_t s = 0;
+  memcpy(&s, &v, sizeof(T));  // the value travels in an 8-byte slot
+  s = shfl(mask, s, lane_mask, -1, file, line);
+  memcpy(&v, &s, sizeof(T));
+  return v;
+}
+
+// shfl_down returns v of lane (lane + delta), or the caller's own v past
+// the end of the warp, as __shfl_down_sync.
+template <class T>
+T shfl_down(unsigned mask, T v, unsigned delta, const char *file, int line) {
+  static_assert(sizeof(T) <= 8, "shuffle of a value larger than 8 bytes");
+  uint64_t s = 0;
+  memcpy(&s, &v, sizeof(T));
+  s = shfl(mask, s, -1, (int)delta, file, line);
+  memcpy(&v, &s, sizeof(T));
+  return v;
+}
+
+// Kernel is an entry of the emulator's kernel table: a __global__ function
+// called with its arguments unpacked from 8-byte slots, as the CUDA driver
+// reads them (a 4-byte int or float from the low half of its slot).
+struct Kernel {
+  const char *name;
+  int nargs;
+  bool is_ptr[32];  // which arguments are pointers, checked before a launch
+  void (*call)(const uint64_t *slots);
+};
+
+// from_slot reads an argument of type T from its slot.
+template <class T>
+T from_slot(uint64_t s) {
+  T v;
+  memcpy(&v, &s, sizeof(T));
+  return v;
+}
+
+template <class... A, size_t... I>
+void invoke(void (*f)(A...), const uint64_t *s, std::index_sequence<I...>) {
+  f(from_slot<A>(s[I])...);
+}
+
+template <class... A>
+void invoke_slots(void (*f)(A...), const uint64_t *s) {
+  invoke(f, s, std::index_sequence_for<A...>{});
+}
+
+// trampoline calls the kernel F with arguments taken from slots.
+template <auto F>
+void trampoline(const uint64_t *s) {
+  invoke_slots(F, s);
+}
+
+// describe builds the table entry of kernel f.
+template <class... A>
+Kernel describe(const char *name, void (*)(A...), void (*call)(const uint64_t *)) {
+  static_assert(sizeof...(A) <= 32, "a kernel with more than 32 arguments");
+  Kernel k{name, (int)sizeof...(A), {}, call};
+  const bool ptr[] = {std::is_pointer_v<A>..., false};
+  for (size_t i = 0; i < sizeof...(A); i++) k.is_ptr[i] = ptr[i];
+  return k;
+}
+
+// The table, in emu_kernels.cc.
+extern const Kernel kernels[];
+extern const int kernel_count;
+
+}  // namespace emu
+
+// The built-in variables. threadIdx is per OS thread; the others are set by
+// the launcher before a block starts and are the same for all its threads.
+inline thread_local uint3 threadIdx;
+inline uint3 blockIdx;
+inline dim3 blockDim, gridDim;
+constexpr int warpSize = 32;
+
+// EMU_KERNEL(f) is the table entry of the __global__ function f.
+#define EMU_KERNEL(f) ::emu::describe(#f, &f, &::emu::trampoline<&f>)
+
+// Qualifiers mean nothing on the host.
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+// Blocks run one after another, so one static copy serves every block.
+#define __shared__ static
+
+#define __syncthreads() ::emu::syncthreads(__FILE__, __LINE__)
+// The width argument of the CUDA intrinsics is not supported: always 32.
+#define __shfl_xor_sync(mask, v, lane_mask) ::emu::shfl_xor(mask, v, lane_mask, __FILE__, __LINE__)
+#define __shfl_down_sync(mask, v, delta) ::emu::shfl_down(mask, v, delta, __FILE__, __LINE__)
+
+// atomicAdd on float, as on the device: returns the old value.
+inline float atomicAdd(float *p, float v) {
+  return std::atomic_ref<float>(*p).fetch_add(v);
+}
+
+// Integer min and max, which CUDA provides as device functions.
+inline int min(int a, int b) { return a < b ? a : b; }
+inline int max(int a, int b) { return a > b ? a : b; }
+// rsqrtf is a CUDA math function missing from C's math.h.
+inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
