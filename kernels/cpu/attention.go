@@ -89,10 +89,7 @@ func AttentionForward(p kernels.AttentionParams, q, k, v, o, lse []float32) {
 // expRow replaces row by exp(row - max(row)) and returns the maximum and the
 // sum of the exponentials (in float64).
 func expRow(row []float32) (mx float32, sum float64) {
-	mx = float32(math.Inf(-1))
-	for _, v := range row {
-		mx = max(mx, v)
-	}
+	mx = maxOf(row)
 	return mx, expShift(row, mx)
 }
 

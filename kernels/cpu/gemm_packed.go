@@ -203,32 +203,43 @@ func packA(transA bool, alpha float32, a []float32, lda, i0, p0, mb, kb int, dst
 // packB copies op(B)[p0:p0+kb, j0:j0+nb] into panels of packNR columns:
 // panel q holds, for each p < kb, the packNR values of columns
 // j0+q*packNR ... at dst[q*packNR*kb + p*packNR + j]. Columns past nb are 0.
+// Both cases read op(B) in long sequential runs: reading one panel's 16
+// values from each of kb rows would walk B with a stride that maps every
+// row to the same few cache sets.
 func packB(transB bool, b []float32, ldb, p0, j0, kb, nb int, dst []float32) {
-	for q := 0; q*packNR < nb; q++ {
-		panel := dst[q*packNR*kb : (q+1)*packNR*kb]
-		cols := min(packNR, nb-q*packNR)
-		j := j0 + q*packNR
-		if !transB {
-			// op(B)(p, j) = b[p*ldb+j]: a panel row is a contiguous run.
+	full := nb / packNR * packNR // columns in full panels
+	if !transB {
+		// op(B)(p, j) = b[p*ldb+j]: each row of the block is a contiguous
+		// run, dealt out to the panels 16 values at a time.
+		for p := range kb {
+			src := b[(p0+p)*ldb+j0 : (p0+p)*ldb+j0+nb]
+			for j := 0; j < full; j += packNR {
+				d := dst[j*kb+p*packNR:]
+				*(*[packNR]float32)(d) = *(*[packNR]float32)(src[j:])
+			}
+			if full < nb {
+				d := dst[full*kb+p*packNR : full*kb+(p+1)*packNR]
+				clear(d[copy(d, src[full:]):])
+			}
+		}
+		return
+	}
+	// op(B)(p, j) = b[j*ldb+p]: column j of op(B) is contiguous. Eight
+	// columns at a time are transposed into eight-wide runs of a panel.
+	j := 0
+	for ; j+8 <= nb; j += 8 {
+		transpose8(b[(j0+j)*ldb+p0:], ldb, dst[(j/packNR)*packNR*kb+j%packNR:], packNR, kb)
+	}
+	for ; j < roundUp(nb, packNR); j++ {
+		panel := dst[(j/packNR)*packNR*kb+j%packNR:]
+		if j >= nb {
 			for p := range kb {
-				d := panel[p*packNR : (p+1)*packNR]
-				copy(d, b[(p0+p)*ldb+j:(p0+p)*ldb+j+cols])
-				clear(d[cols:])
+				panel[p*packNR] = 0
 			}
 			continue
 		}
-		// op(B)(p, j) = b[j*ldb+p]: column j of op(B) is contiguous.
-		for c := range packNR {
-			if c >= cols {
-				for p := range kb {
-					panel[p*packNR+c] = 0
-				}
-				continue
-			}
-			src := b[(j+c)*ldb+p0 : (j+c)*ldb+p0+kb]
-			for p, v := range src {
-				panel[p*packNR+c] = v
-			}
+		for p, v := range b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kb] {
+			panel[p*packNR] = v
 		}
 	}
 }

@@ -1,0 +1,50 @@
+package cpu
+
+import "math"
+
+// transpose8Kernel and maxKernel are the assembly versions of transpose8
+// and maxOf for lengths that are multiples of 8, where the CPU has them.
+var (
+	transpose8Kernel func(src *float32, lds int, dst *float32, ldd int, n int)
+	maxKernel        func(x *float32, n int) float32
+)
+
+// transpose8 writes dst[p*ldd + r] = src[r*lds + p] for r < 8, p < n:
+// eight rows of src become eight columns of dst.
+func transpose8(src []float32, lds int, dst []float32, ldd int, n int) {
+	if n == 0 {
+		return
+	}
+	_ = src[7*lds+n-1] // bounds, checked once for the assembly
+	_ = dst[(n-1)*ldd+7]
+	head := 0
+	if transpose8Kernel != nil {
+		head = n &^ 7
+		if head > 0 {
+			transpose8Kernel(&src[0], lds, &dst[0], ldd, head)
+		}
+	}
+	var rows [8][]float32
+	for r := range rows {
+		rows[r] = src[r*lds : r*lds+n]
+	}
+	for p := head; p < n; p++ {
+		d := dst[p*ldd : p*ldd+8]
+		d[0], d[1], d[2], d[3] = rows[0][p], rows[1][p], rows[2][p], rows[3][p]
+		d[4], d[5], d[6], d[7] = rows[4][p], rows[5][p], rows[6][p], rows[7][p]
+	}
+}
+
+// maxOf returns the largest element of x, -Inf for an empty x.
+func maxOf(x []float32) float32 {
+	mx := float32(math.Inf(-1))
+	head := 0
+	if maxKernel != nil && len(x) >= 8 {
+		head = len(x) &^ 7
+		mx = maxKernel(&x[0], head)
+	}
+	for _, v := range x[head:] {
+		mx = max(mx, v)
+	}
+	return mx
+}

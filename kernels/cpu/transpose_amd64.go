@@ -1,0 +1,24 @@
+//go:build !noasm
+
+package cpu
+
+import "golang.org/x/sys/cpu"
+
+func init() {
+	if cpu.X86.HasAVX2 {
+		transpose8Kernel = transpose8AVX2
+		maxKernel = maxAVX2
+	}
+}
+
+// transpose8AVX2 is transpose8 in AVX2 assembly, in transpose_amd64.s; n
+// is a multiple of 8.
+//
+//go:noescape
+func transpose8AVX2(src *float32, lds int, dst *float32, ldd int, n int)
+
+// maxAVX2 is the largest of x[0:n] in AVX2 assembly; n is a positive
+// multiple of 8.
+//
+//go:noescape
+func maxAVX2(x *float32, n int) float32

@@ -1,0 +1,112 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// func transpose8AVX2(src *float32, lds int, dst *float32, ldd int, n int)
+//
+// dst[p*ldd + r] = src[r*lds + p] for r < 8, p < n (a multiple of 8): eight
+// rows of src become eight columns of dst, one 8x8 block at a time in
+// registers (the usual unpack / shuffle / permute-lanes transpose).
+TEXT ·transpose8AVX2(SB), NOSPLIT, $0-40
+	MOVQ src+0(FP), SI   // SI = rows 0-3 of the current block
+	MOVQ lds+8(FP), R8
+	SHLQ $2, R8          // R8 = lds in bytes
+	LEAQ (R8)(R8*2), R9  // R9 = 3*lds in bytes
+	LEAQ (SI)(R8*4), R10 // R10 = rows 4-7 of the current block
+	MOVQ dst+16(FP), DI  // DI = rows 0-3 of the current output block
+	MOVQ ldd+24(FP), R11
+	SHLQ $2, R11         // R11 = ldd in bytes
+	LEAQ (R11)(R11*2), R12 // R12 = 3*ldd in bytes
+	MOVQ n+32(FP), CX    // CX = columns of src left
+	TESTQ CX, CX
+	JZ    done
+
+loop:
+	LEAQ (DI)(R11*4), R13 // R13 = rows 4-7 of the current output block
+	VMOVUPS (SI), Y0       // r0 = src row 0, columns p..p+7
+	VMOVUPS (SI)(R8*1), Y1 // r1
+	VMOVUPS (SI)(R8*2), Y2 // r2
+	VMOVUPS (SI)(R9*1), Y3 // r3
+	VMOVUPS (R10), Y4      // r4
+	VMOVUPS (R10)(R8*1), Y5
+	VMOVUPS (R10)(R8*2), Y6
+	VMOVUPS (R10)(R9*1), Y7 // r7
+
+	// Interleave pairs of rows: t = (r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] ...).
+	VUNPCKLPS Y1, Y0, Y8  // t0 = lo(r0, r1)
+	VUNPCKHPS Y1, Y0, Y9  // t1 = hi(r0, r1)
+	VUNPCKLPS Y3, Y2, Y10 // t2 = lo(r2, r3)
+	VUNPCKHPS Y3, Y2, Y11 // t3 = hi(r2, r3)
+	VUNPCKLPS Y5, Y4, Y12 // t4 = lo(r4, r5)
+	VUNPCKHPS Y5, Y4, Y13 // t5 = hi(r4, r5)
+	VUNPCKLPS Y7, Y6, Y14 // t6 = lo(r6, r7)
+	VUNPCKHPS Y7, Y6, Y15 // t7 = hi(r6, r7)
+
+	// Gather groups of four rows: s0 = column 0 of rows 0-3 | column 4 of rows 0-3, ...
+	VSHUFPS $0x44, Y10, Y8, Y0  // s0: columns 0 | 4, rows 0-3
+	VSHUFPS $0xEE, Y10, Y8, Y1  // s1: columns 1 | 5
+	VSHUFPS $0x44, Y11, Y9, Y2  // s2: columns 2 | 6
+	VSHUFPS $0xEE, Y11, Y9, Y3  // s3: columns 3 | 7
+	VSHUFPS $0x44, Y14, Y12, Y4 // s4: columns 0 | 4, rows 4-7
+	VSHUFPS $0xEE, Y14, Y12, Y5 // s5
+	VSHUFPS $0x44, Y15, Y13, Y6 // s6
+	VSHUFPS $0xEE, Y15, Y13, Y7 // s7
+
+	// Join the 128-bit halves: column c = rows 0-3 from s, rows 4-7 from s+4.
+	VPERM2F128 $0x20, Y4, Y0, Y8  // column 0
+	VPERM2F128 $0x20, Y5, Y1, Y9  // column 1
+	VPERM2F128 $0x20, Y6, Y2, Y10 // column 2
+	VPERM2F128 $0x20, Y7, Y3, Y11 // column 3
+	VPERM2F128 $0x31, Y4, Y0, Y12 // column 4
+	VPERM2F128 $0x31, Y5, Y1, Y13 // column 5
+	VPERM2F128 $0x31, Y6, Y2, Y14 // column 6
+	VPERM2F128 $0x31, Y7, Y3, Y15 // column 7
+
+	VMOVUPS Y8, (DI)         // column p+c of src is row p+c of dst
+	VMOVUPS Y9, (DI)(R11*1)
+	VMOVUPS Y10, (DI)(R11*2)
+	VMOVUPS Y11, (DI)(R12*1)
+	VMOVUPS Y12, (R13)
+	VMOVUPS Y13, (R13)(R11*1)
+	VMOVUPS Y14, (R13)(R11*2)
+	VMOVUPS Y15, (R13)(R12*1)
+
+	ADDQ $32, SI          // next 8 columns of src
+	ADDQ $32, R10
+	LEAQ (R13)(R11*4), DI // next 8 rows of dst
+	SUBQ $8, CX
+	JNZ  loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func maxAVX2(x *float32, n int) float32
+//
+// The largest of x[0:n], n a positive multiple of 8. NaNs are not
+// propagated reliably (VMAXPS returns its second operand when either is
+// NaN); callers treat NaN scores as garbage in, garbage out.
+TEXT ·maxAVX2(SB), NOSPLIT, $0-20
+	MOVQ    x+0(FP), SI
+	MOVQ    n+8(FP), CX
+	VMOVUPS (SI), Y0      // running maxima of the eight lanes
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JZ      reduce
+
+loop:
+	VMAXPS (SI), Y0, Y0
+	ADDQ   $32, SI
+	SUBQ   $8, CX
+	JNZ    loop
+
+reduce:
+	VEXTRACTF128 $1, Y0, X1 // fold eight lanes to four, then two, then one
+	VMAXPS       X1, X0, X0
+	VPSHUFD      $0x4E, X0, X1
+	VMAXPS       X1, X0, X0
+	VPSHUFD      $0xB1, X0, X1
+	VMAXPS       X1, X0, X0
+	MOVSS        X0, ret+16(FP)
+	VZEROUPPER
+	RET
