@@ -213,10 +213,7 @@ func packB(transB bool, b []float32, ldb, p0, j0, kb, nb int, dst []float32) {
 		// run, dealt out to the panels 16 values at a time.
 		for p := range kb {
 			src := b[(p0+p)*ldb+j0 : (p0+p)*ldb+j0+nb]
-			for j := 0; j < full; j += packNR {
-				d := dst[j*kb+p*packNR:]
-				*(*[packNR]float32)(d) = *(*[packNR]float32)(src[j:])
-			}
+			dealRow(src, dst[p*packNR:], packNR*kb, full/packNR)
 			if full < nb {
 				d := dst[full*kb+p*packNR : full*kb+(p+1)*packNR]
 				clear(d[copy(d, src[full:]):])

@@ -7,7 +7,25 @@ import "math"
 var (
 	transpose8Kernel func(src *float32, lds int, dst *float32, ldd int, n int)
 	maxKernel        func(x *float32, n int) float32
+	dealRowKernel    func(src *float32, dst *float32, ldd int, panels int)
 )
+
+// dealRow copies src[16q : 16q+16] to dst[q*ldd : q*ldd+16] for
+// q < panels.
+func dealRow(src, dst []float32, ldd, panels int) {
+	if panels == 0 {
+		return
+	}
+	_ = src[16*panels-1] // bounds, checked once for the assembly
+	_ = dst[(panels-1)*ldd+15]
+	if dealRowKernel != nil {
+		dealRowKernel(&src[0], &dst[0], ldd, panels)
+		return
+	}
+	for q := range panels {
+		copy(dst[q*ldd:q*ldd+16], src[16*q:16*q+16])
+	}
+}
 
 // transpose8 writes dst[p*ldd + r] = src[r*lds + p] for r < 8, p < n:
 // eight rows of src become eight columns of dst.

@@ -8,6 +8,7 @@ func init() {
 	if cpu.X86.HasAVX2 {
 		transpose8Kernel = transpose8AVX2
 		maxKernel = maxAVX2
+		dealRowKernel = dealRowAVX
 	}
 }
 
@@ -22,3 +23,8 @@ func transpose8AVX2(src *float32, lds int, dst *float32, ldd int, n int)
 //
 //go:noescape
 func maxAVX2(x *float32, n int) float32
+
+// dealRowAVX is dealRow in AVX assembly, in transpose_amd64.s.
+//
+//go:noescape
+func dealRowAVX(src *float32, dst *float32, ldd int, panels int)

@@ -110,3 +110,30 @@ reduce:
 	MOVSS        X0, ret+16(FP)
 	VZEROUPPER
 	RET
+
+// func dealRowAVX(src *float32, dst *float32, ldd int, panels int)
+//
+// Copies src[16q : 16q+16] to dst[q*ldd : q*ldd+16] for q < panels: one
+// row of a block of B dealt out to its packed panels.
+TEXT ·dealRowAVX(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI
+	MOVQ dst+8(FP), DI
+	MOVQ ldd+16(FP), R8
+	SHLQ $2, R8          // R8 = ldd in bytes
+	MOVQ panels+24(FP), CX
+	TESTQ CX, CX
+	JZ   done
+
+loop:
+	VMOVUPS (SI), Y0     // 16 floats of the row
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)     // to the same row of panel q
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  loop
+
+done:
+	VZEROUPPER
+	RET

@@ -46,3 +46,22 @@ func TestMaxOf(t *testing.T) {
 		}
 	}
 }
+
+// TestDealRow checks dealRow for 0 to 5 panels with a gap between panels
+// that must stay untouched.
+func TestDealRow(t *testing.T) {
+	r := newRand(13)
+	for panels := range 6 {
+		const ldd = 16 + 7
+		src := randSlice(r, 16*panels)
+		dst := guarded(max(0, (panels-1)*ldd+16), nil)
+		dealRow(src, dst, ldd, panels)
+		for q := range panels {
+			require.Equal(t, src[16*q:16*q+16], dst[q*ldd:q*ldd+16], "panels=%d q=%d", panels, q)
+			for i := q*ldd + 16; i < min(len(dst), (q+1)*ldd); i++ {
+				require.Zero(t, dst[i], "panels=%d: gap element %d written", panels, i)
+			}
+		}
+		checkGuard(t, fmt.Sprintf("panels=%d", panels), dst)
+	}
+}
