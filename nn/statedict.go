@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/semgan/semgan/nn/safetensors"
+	"github.com/semgan/semgan/nn/torchfile"
 	"github.com/semgan/semgan/tensor"
 )
 
@@ -91,14 +92,25 @@ func Save(path string, m Module) error {
 	return safetensors.WriteFile(path, ToFile(StateDict(m), nil))
 }
 
-// Load reads a safetensors file written by Save (or by PyTorch's
-// safetensors) into m. See LoadStateDict for what must match.
+// Load reads a state dict file into m: a safetensors file written by Save
+// (or by PyTorch's safetensors), or, for a path ending in .pth or .pt, a
+// state dict written by torch.save (see torchfile.ReadFile). See
+// LoadStateDict for what must match.
 func Load(path string, m Module) error {
-	f, err := safetensors.ReadFile(path)
-	if err != nil {
-		return err
+	var sd map[string]*tensor.Tensor
+	if torchfile.HasExt(path) {
+		var err error
+		if sd, err = torchfile.ReadFile(path); err != nil {
+			return err
+		}
+	} else {
+		f, err := safetensors.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		sd = FromFile(f)
 	}
-	if err := LoadStateDict(m, FromFile(f)); err != nil {
+	if err := LoadStateDict(m, sd); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

@@ -102,8 +102,8 @@ func read(r io.ReaderAt, size int64) (map[string]*tensor.Tensor, error) {
 	for _, e := range entries {
 		t, ok := e.value.(*rawTensor)
 		if !ok {
-			if o, ok := e.value.(*opaqueObject); ok && strings.HasPrefix(o.class.module, "torch") {
-				return nil, fmt.Errorf("tensor %q: %s is not supported", e.key, o.class)
+			if torchObject(e.value) {
+				return nil, fmt.Errorf("tensor %q: %s is not supported", e.key, e.value.(*opaqueObject).class)
 			}
 			continue // a number, a string, a nested dict: not a tensor
 		}
@@ -179,7 +179,7 @@ func stateDict(obj any) ([]entry, error) {
 	}
 	tensors := 0
 	for _, e := range top {
-		if _, ok := e.value.(*rawTensor); ok {
+		if torchObject(e.value) {
 			tensors++
 		}
 	}
@@ -191,6 +191,18 @@ func stateDict(obj any) ([]entry, error) {
 		return nil, fmt.Errorf("holds a dict without tensors or a \"state_dict\" entry: %s", strings.Join(keys, ", "))
 	}
 	return top, nil
+}
+
+// torchObject reports whether v is a tensor or another object built by
+// torch (such as a quantized or sparse tensor, which is not supported).
+func torchObject(v any) bool {
+	switch v := v.(type) {
+	case *rawTensor:
+		return true
+	case *opaqueObject:
+		return v.class.module == "torch" || strings.HasPrefix(v.class.module, "torch.")
+	}
+	return false
 }
 
 // pyType names the Python type of an unpickled value, for error messages.
