@@ -151,13 +151,15 @@ func gemmOn(w int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 	if m == 0 || n == 0 {
 		return
 	}
-	// C = beta*C first, so that the product can be accumulated into C.
+	packed := microKernel != nil && alpha != 0 && k > 0
+	// C = beta*C first, so that the product can be accumulated into C. The
+	// packed path writes C itself when beta is 0.
 	for i := range m {
 		row := c[i*ldc : i*ldc+n]
-		switch beta {
-		case 0:
+		switch {
+		case beta == 1 || beta == 0 && packed:
+		case beta == 0:
 			clear(row)
-		case 1:
 		default:
 			for j := range row {
 				row[j] *= beta
@@ -167,8 +169,8 @@ func gemmOn(w int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 	if alpha == 0 || k == 0 {
 		return
 	}
-	if microKernel != nil {
-		gemmPacked(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, w)
+	if packed {
+		gemmPacked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, w)
 		return
 	}
 	gemmAxpy(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, s)

@@ -14,4 +14,4 @@ func init() {
 // FMA assembly, in gemm_amd64.s.
 //
 //go:noescape
-func microKernelAVX2(k int, a, b, c *float32, ldc int)
+func microKernelAVX2(k int, a, b, c *float32, ldc int, accumulate bool)

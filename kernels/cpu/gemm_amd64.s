@@ -2,12 +2,13 @@
 
 #include "textflag.h"
 
-// func microKernelAVX2(k int, a, b, c *float32, ldc int)
+// func microKernelAVX2(k int, a, b, c *float32, ldc int, accumulate bool)
 //
-// c[r*ldc+j] += sum_p a[p*6+r] * b[p*16+j] for r < 6, j < 16.
+// c[r*ldc+j] (+)= sum_p a[p*6+r] * b[p*16+j] for r < 6, j < 16: added to
+// c when accumulate is true, written over c (not read) otherwise.
 // Accumulators: row r of the tile is Y(4+2r) (columns 0-7) and Y(5+2r)
 // (columns 8-15). Y0, Y1 hold the current row of B; Y2, Y3 broadcasts of A.
-TEXT ·microKernelAVX2(SB), NOSPLIT, $0-40
+TEXT ·microKernelAVX2(SB), NOSPLIT, $0-41
 	MOVQ k+0(FP), CX   // CX = k, the loop counter
 	MOVQ a+8(FP), SI   // SI = current column of the A panel (6 floats)
 	MOVQ b+16(FP), DI  // DI = current row of the B panel (16 floats)
@@ -58,6 +59,10 @@ loop:
 	JNZ          loop
 
 store:
+	MOVBLZX accumulate+40(FP), R9
+	TESTQ   R9, R9
+	JZ      overwrite
+
 	VADDPS  (DX), Y4, Y4        // row 0: c += accumulator
 	VMOVUPS Y4, (DX)
 	VADDPS  32(DX), Y5, Y5
@@ -88,4 +93,25 @@ store:
 	VADDPS  32(DX), Y15, Y15
 	VMOVUPS Y15, 32(DX)
 	VZEROUPPER                  // avoid AVX-SSE transition penalties in Go code
+	RET
+
+overwrite:
+	VMOVUPS Y4, (DX)            // row 0: c = accumulator
+	VMOVUPS Y5, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y6, (DX)            // row 1
+	VMOVUPS Y7, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y8, (DX)            // row 2
+	VMOVUPS Y9, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y10, (DX)           // row 3
+	VMOVUPS Y11, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y12, (DX)           // row 4
+	VMOVUPS Y13, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y14, (DX)           // row 5
+	VMOVUPS Y15, 32(DX)
+	VZEROUPPER
 	RET

@@ -26,15 +26,18 @@ const (
 // microKernel computes, for one packed A panel a (k columns of packMR
 // values) and one packed B panel b (k rows of packNR values),
 //
-//	c[r*ldc+j] += sum_p a[p*packMR+r] * b[p*packNR+j]   for r < 6, j < 16.
+//	c[r*ldc+j] (+)= sum_p a[p*packMR+r] * b[p*packNR+j]   for r < 6, j < 16,
+//
+// adding to c when accumulate is true and writing over it (without reading
+// it, so it may hold NaN) otherwise.
 //
 // It is the assembly kernel where the CPU has one (see gemm_amd64.go), and
 // nil otherwise, in which case gemmSerial uses gemmAxpy.
-var microKernel func(k int, a, b, c *float32, ldc int)
+var microKernel func(k int, a, b, c *float32, ldc int, accumulate bool)
 
 // microKernelGo is the micro-kernel in Go: the twin the assembly is tested
 // against. It is too slow to be used for real work.
-func microKernelGo(k int, a, b, c *float32, ldc int) {
+func microKernelGo(k int, a, b, c *float32, ldc int, accumulate bool) {
 	var acc [packMR * packNR]float32
 	ap := unsafeSlice(a, k*packMR)
 	bp := unsafeSlice(b, k*packNR)
@@ -50,7 +53,11 @@ func microKernelGo(k int, a, b, c *float32, ldc int) {
 	}
 	cs := unsafeSlice(c, (packMR-1)*ldc+packNR)
 	for r := range packMR {
-		axpy(cs[r*ldc:r*ldc+packNR], 1, acc[r*packNR:(r+1)*packNR])
+		if accumulate {
+			axpy(cs[r*ldc:r*ldc+packNR], 1, acc[r*packNR:(r+1)*packNR])
+		} else {
+			copy(cs[r*ldc:r*ldc+packNR], acc[r*packNR:(r+1)*packNR])
+		}
 	}
 }
 
@@ -66,27 +73,13 @@ type packedProduct struct {
 	// packB writes op(B)[p0:p0+kb, j0:j0+nb] into panels of packNR
 	// columns, laid out as packB does.
 	packB func(p0, j0, kb, nb int, dst []float32)
-	// preA, when not nil, is the whole of op(A) packed by prepack; packA
-	// is then not called.
-	preA []float32
+	// overwrite makes the product write C instead of adding to it, as
+	// for beta = 0: the first block of k writes, the others add.
+	overwrite bool
 }
 
-// prepack packs all of op(A) once, for products that reuse it (a
-// convolution's weight against every tile of pixels), into dst of
-// prepackLen(m, k) elements: the panels of the block of columns
-// [p0, p0+kb) start at dst[p0*roundUp(m, packMR)].
-func (g *packedProduct) prepack(dst []float32) {
-	mPad := roundUp(g.m, packMR)
-	for p0 := 0; p0 < g.k; p0 += packKC {
-		g.packA(0, p0, g.m, min(packKC, g.k-p0), dst[p0*mPad:])
-	}
-	g.preA = dst
-}
-
-// prepackLen is the size of op(A) packed whole by prepack.
-func prepackLen(m, k int) int { return roundUp(m, packMR) * k }
-
-// run computes C += op(A)*op(B) into c (row stride ldc) on w goroutines:
+// run computes C += op(A)*op(B) (C = op(A)*op(B) with overwrite) into c
+// (row stride ldc) on w goroutines:
 // each block of op(B) is packed once, its panels spread over the
 // goroutines, and then the rows of C are split between them, each packing
 // its own blocks of op(A).
@@ -104,22 +97,15 @@ func (g *packedProduct) run(c []float32, ldc, w int) {
 			parallelChunks(colPanels, min(w, colPanels), func(_, lo, hi int) {
 				g.packB(p0, j0+lo*packNR, kb, min(hi*packNR, nb)-lo*packNR, bp[lo*packNR*kb:])
 			})
+			accumulate := p0 > 0 || !g.overwrite
 			parallelChunks(rowPanels, w, func(_, lo, hi int) {
-				var aBuf *[]float32
-				if g.preA == nil {
-					aBuf = getScratch(packMC * kb)
-					defer putScratch(aBuf)
-				}
+				aBuf := getScratch(packMC*kb + packMR*packNR)
+				defer putScratch(aBuf)
+				ap, edge := (*aBuf)[:packMC*kb], (*aBuf)[packMC*kb:]
 				for i0 := lo * packMR; i0 < min(hi*packMR, g.m); i0 += packMC {
 					mb := min(packMC, min(hi*packMR, g.m)-i0)
-					var ap []float32
-					if g.preA != nil {
-						ap = g.preA[p0*roundUp(g.m, packMR)+i0*kb:]
-					} else {
-						ap = *aBuf
-						g.packA(i0, p0, mb, kb, ap)
-					}
-					macroKernel(mb, nb, kb, ap, bp, c[i0*ldc+j0:], ldc)
+					g.packA(i0, p0, mb, kb, ap)
+					macroKernel(mb, nb, kb, ap, bp, c[i0*ldc+j0:], ldc, accumulate, edge)
 				}
 			})
 		}
@@ -127,10 +113,12 @@ func (g *packedProduct) run(c []float32, ldc, w int) {
 }
 
 // macroKernel adds the product of mb packed rows of op(A) (panels in ap)
-// and nb packed columns of op(B) (panels in bp), both kb deep, into c.
-// Each B panel (16 KiB) stays in L1 while every A panel streams past it.
-func macroKernel(mb, nb, kb int, ap, bp []float32, c []float32, ldc int) {
-	var edge [packMR * packNR]float32 // partial tiles of C
+// and nb packed columns of op(B) (panels in bp), both kb deep, into c, or
+// writes it there when accumulate is false. Each B panel (16 KiB) stays in
+// L1 while every A panel streams past it. Partial tiles go through edge
+// (packMR*packNR floats).
+func macroKernel(mb, nb, kb int, ap, bp []float32, c []float32, ldc int, accumulate bool, edge []float32) {
+	edge = edge[:packMR*packNR]
 	for jr := 0; jr < nb; jr += packNR {
 		b := &bp[jr*kb]
 		nr := min(packNR, nb-jr)
@@ -140,24 +128,28 @@ func macroKernel(mb, nb, kb int, ap, bp []float32, c []float32, ldc int) {
 			ci := ir*ldc + jr
 			if mr == packMR && nr == packNR {
 				_ = c[ci+(packMR-1)*ldc+packNR-1] // the whole tile is inside c
-				microKernel(kb, a, b, &c[ci], ldc)
+				microKernel(kb, a, b, &c[ci], ldc, accumulate)
 				continue
 			}
-			clear(edge[:])
-			microKernel(kb, a, b, &edge[0], packNR)
+			microKernel(kb, a, b, &edge[0], packNR, false)
 			for r := range mr {
-				axpy(c[ci+r*ldc:ci+r*ldc+nr], 1, edge[r*packNR:r*packNR+nr])
+				if accumulate {
+					axpy(c[ci+r*ldc:ci+r*ldc+nr], 1, edge[r*packNR:r*packNR+nr])
+				} else {
+					copy(c[ci+r*ldc:ci+r*ldc+nr], edge[r*packNR:r*packNR+nr])
+				}
 			}
 		}
 	}
 }
 
-// gemmPacked computes C += alpha*op(A)*op(B) (beta has been applied by the
-// caller) with the micro-kernel on w goroutines; the other arguments are
-// those of gemmSerial.
+// gemmPacked computes C = alpha*op(A)*op(B) + beta*C with the
+// micro-kernel on w goroutines; the other arguments are those of
+// gemmSerial. Unless beta is 0 (C is then written without being read) or
+// 1, C has been scaled by beta already.
 func gemmPacked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
-	b []float32, ldb int, c []float32, ldc, w int) {
-	g := packedProduct{m: m, n: n, k: k,
+	b []float32, ldb int, beta float32, c []float32, ldc, w int) {
+	g := packedProduct{m: m, n: n, k: k, overwrite: beta == 0,
 		packA: func(i0, p0, mb, kb int, dst []float32) { packA(transA, alpha, a, lda, i0, p0, mb, kb, dst) },
 		packB: func(p0, j0, kb, nb int, dst []float32) { packB(transB, b, ldb, p0, j0, kb, nb, dst) },
 	}

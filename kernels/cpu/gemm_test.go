@@ -73,8 +73,8 @@ func checkGemm(t *testing.T, p kernels.GemmParams, seed uint64) bool {
 // loops, the packed scheme with the Go micro-kernel (which tests the
 // packing on every machine), and the assembly micro-kernel where the CPU
 // has one.
-func gemmPaths() map[string]func(int, *float32, *float32, *float32, int) {
-	paths := map[string]func(int, *float32, *float32, *float32, int){
+func gemmPaths() map[string]func(int, *float32, *float32, *float32, int, bool) {
+	paths := map[string]func(int, *float32, *float32, *float32, int, bool){
 		"axpy": nil, "packed-go": microKernelGo}
 	if microKernel != nil {
 		paths["packed-asm"] = microKernel
@@ -133,11 +133,27 @@ func TestMicroKernel(t *testing.T) {
 	for _, k := range []int{0, 1, 2, 3, 7, 16, 100, packKC, packKC + 1} {
 		a, b := randSlice(r, k*packMR+1), randSlice(r, k*packNR+1)
 		base := randSlice(r, packMR*ldc)
-		got, want := guarded(len(base), base), append([]float32(nil), base...)
-		microKernel(k, &a[0], &b[0], &got[0], ldc)
-		microKernelGo(k, &a[0], &b[0], &want[0], ldc)
-		closeTo(t, fmt.Sprintf("k=%d", k), got, f64(want), 1e-6, 1e-6*float64(k+1))
-		checkGuard(t, fmt.Sprintf("k=%d c", k), got)
+		for _, acc := range []bool{true, false} {
+			got, want := guarded(len(base), base), append([]float32(nil), base...)
+			if !acc { // overwritten C must not be read
+				for i := range got {
+					got[i] = float32(math.NaN())
+				}
+			}
+			microKernel(k, &a[0], &b[0], &got[0], ldc, acc)
+			microKernelGo(k, &a[0], &b[0], &want[0], ldc, acc)
+			for r := range packMR { // outside the tile C is not written
+				for j := packNR; j < ldc && r*ldc+j < len(got); j++ {
+					if !acc {
+						require.True(t, math.IsNaN(float64(got[r*ldc+j])), "k=%d: C written outside the tile", k)
+					}
+					got[r*ldc+j] = want[r*ldc+j]
+				}
+			}
+			name := fmt.Sprintf("k=%d accumulate=%v", k, acc)
+			closeTo(t, name, got, f64(want), 1e-6, 1e-6*float64(k+1))
+			checkGuard(t, name, got)
+		}
 	}
 }
 
@@ -306,7 +322,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 	k := packKC
 	ap, bp, c := randSlice(r, k*packMR), randSlice(r, k*packNR), make([]float32, packMR*packNR)
 	for b.Loop() {
-		microKernel(k, &ap[0], &bp[0], &c[0], packNR)
+		microKernel(k, &ap[0], &bp[0], &c[0], packNR, true)
 	}
 	b.ReportMetric(2*float64(packMR*packNR*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
