@@ -8,9 +8,9 @@ import (
 )
 
 // attnRowElems bounds the score block of one goroutine: a block of queries
-// holds at most attnRowElems scores (4 MiB; the backward pass keeps two such
+// holds at most attnRowElems scores (8 MiB; the backward pass keeps two such
 // blocks), and between 4 and 64 queries unless Nk is huge.
-const attnRowElems = 1 << 20
+const attnRowElems = 1 << 21
 
 // attnShape describes p in panic messages.
 func attnShape(p kernels.AttentionParams) string {
@@ -27,7 +27,7 @@ func checkAttn(fn string, p kernels.AttentionParams) {
 // attnBlock returns how many queries one goroutine handles at a time, given
 // how many batch entries are processed together.
 func attnBlock(p kernels.AttentionParams, batches int) int {
-	jb := min(64, max(4, attnRowElems/p.Nk))
+	jb := min(256, max(4, attnRowElems/p.Nk))
 	// Smaller blocks when that is needed for two blocks per core.
 	queries := batches * p.Nq
 	w := workers(queries, 1)
