@@ -10,46 +10,68 @@
 //	horse2zebra train     [flags]   train (and evaluate at the end)
 //	horse2zebra eval      [flags]   evaluate the latest checkpoint of -out
 //	horse2zebra translate -weights FILE -in FILE|DIR -out DIR
+//
+// translate takes a training checkpoint, or a generator state dict with the
+// official CycleGAN key names as safetensors or as a PyTorch .pth/.pt file.
+//
+// The exit status is 0 on success (and for -h), 130 when training was
+// interrupted with Ctrl-C (after it saved a checkpoint that -resume
+// continues from) and 1 on any other error.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 )
 
 func main() {
-	args := os.Args[1:]
-	cmd := "train"
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
-	}
-	var err error
-	switch cmd {
-	case "train":
-		err = runTrain(args)
-	case "eval":
-		err = runEval(args)
-	case "translate":
-		err = runTranslate(args)
-	case "help":
-		fmt.Fprintln(os.Stderr, "usage: horse2zebra [train|eval|translate] [flags]; horse2zebra CMD -h lists the flags")
-	default:
-		err = fmt.Errorf("unknown command %q (want train, eval or translate)", cmd)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "horse2zebra:", err)
-		os.Exit(1)
-	}
+	os.Exit(exitCode(run(os.Args[1:])))
 }
 
-// parse parses fs from args, turning -h into a clean exit.
+// run executes the command line args (without the program name).
+func run(args []string) error {
+	if len(args) == 0 {
+		fmt.Println("quick demo: the paper's model, scaled down, on the built-in horse2zebra at 64x64; flags:", quickDemo)
+		return runTrain(quickDemo)
+	}
+	cmd := "train"
+	if args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "train":
+		return runTrain(args)
+	case "eval":
+		return runEval(args)
+	case "translate":
+		return runTranslate(args)
+	case "help":
+		fmt.Fprintln(os.Stderr, "usage: horse2zebra [train|eval|translate] [flags]; horse2zebra CMD -h lists the flags")
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (want train, eval or translate)", cmd)
+}
+
+// exitCode reports err on stderr and returns the process's exit status.
+func exitCode(err error) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintln(os.Stderr, "horse2zebra:", err)
+		return 130
+	}
+	fmt.Fprintln(os.Stderr, "horse2zebra:", err)
+	return 1
+}
+
+// parse parses fs from args. After -h it returns flag.ErrHelp, which is not
+// a failure.
 func parse(fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(os.Stderr)
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			os.Exit(0)
-		}
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -14,11 +14,15 @@ import (
 	"github.com/semgan/semgan/gan"
 )
 
+// errInterrupted is what train returns after Ctrl-C, once it has saved the
+// checkpoint.
+var errInterrupted = errors.New("interrupted; continue with -resume")
+
+// stepDone, when not nil, is called after every training iteration with
+// the iteration just done. Tests use it to act at a known point of a run.
+var stepDone func(step int)
+
 func runTrain(args []string) error {
-	if len(args) == 0 && len(os.Args) == 1 {
-		args = quickDemo
-		fmt.Println("quick demo: the paper's model, scaled down, on the built-in horse2zebra at 64x64; flags:", args)
-	}
 	o, ds, err := setup("train", args)
 	if err != nil {
 		return err
@@ -91,6 +95,9 @@ func runTrain(args []string) error {
 		if err := log.Write(tr.Step, time.Since(start), losses); err != nil {
 			return err
 		}
+		if stepDone != nil {
+			stepDone(tr.Step)
+		}
 		bar.Describe(fmt.Sprintf("G_A %.3f G_B %.3f cyc %.3f sem %.3f D %.3f", losses.GA, losses.GB, losses.CycleA+losses.CycleB, losses.Sem, losses.DA+losses.DB))
 		_ = bar.Set(tr.Step)
 		if tr.Step%o.sampleEvy == 0 {
@@ -113,7 +120,7 @@ func runTrain(args []string) error {
 	}
 	fmt.Printf("checkpoint: %s (iteration %d)\n", latest, tr.Step)
 	if interrupted {
-		return errors.New("interrupted; continue with -resume")
+		return errInterrupted
 	}
 	if err := writeSamples(tr, ds, filepath.Join(o.out, "samples", "final.png")); err != nil {
 		return err

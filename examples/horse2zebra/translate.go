@@ -5,18 +5,20 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/semgan/semgan/gan"
 	"github.com/semgan/semgan/gan/data"
 	"github.com/semgan/semgan/nn"
 	"github.com/semgan/semgan/nn/safetensors"
+	"github.com/semgan/semgan/nn/torchfile"
 	"github.com/semgan/semgan/tensor"
 )
 
 func runTranslate(args []string) error {
 	fs := flag.NewFlagSet("translate", flag.ContinueOnError)
-	weights := fs.String("weights", "", "a training checkpoint, or a generator state dict (safetensors)")
+	weights := fs.String("weights", "", "a training checkpoint, or a generator state dict (safetensors, or PyTorch .pth/.pt)")
 	in := fs.String("in", "", "an image file or a folder of images")
 	out := fs.String("out", filepath.Join("out", "translated"), "output folder")
 	dir := fs.String("direction", "AtoB", "AtoB or BtoA (checkpoints hold both generators)")
@@ -35,6 +37,9 @@ func runTranslate(args []string) error {
 	g, err := loadGenerator(*weights, *dir)
 	if err != nil {
 		return err
+	}
+	if g.Config.InC != 3 || g.Config.OutC != 3 {
+		return fmt.Errorf("translate: %s maps %d channels to %d; images here are RGB (3)", *weights, g.Config.InC, g.Config.OutC)
 	}
 	files, err := inputFiles(*in)
 	if err != nil {
@@ -101,9 +106,18 @@ func inputFiles(path string) ([]string, error) {
 }
 
 // loadGenerator reads a generator from a training checkpoint (choosing
-// G_A or G_B by direction) or from a generator state dict, whose
-// architecture it infers from the official key names and shapes.
+// G_A or G_B by direction) or from a generator state dict, in safetensors
+// or, for a .pth or .pt path, as torch.save wrote it, whose architecture it
+// infers from the official key names and shapes.
 func loadGenerator(path, direction string) (*gan.Generator, error) {
+	var sd map[string]*tensor.Tensor
+	if torchfile.HasExt(path) {
+		var err error
+		if sd, err = torchfile.ReadFile(path); err != nil {
+			return nil, err
+		}
+		return generatorFromStateDict(path, sd)
+	}
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -121,7 +135,12 @@ func loadGenerator(path, direction string) (*gan.Generator, error) {
 		}
 		return nil, fmt.Errorf("translate: -direction %q is not AtoB or BtoA", direction)
 	}
-	sd := nn.FromFile(f)
+	return generatorFromStateDict(path, nn.FromFile(f))
+}
+
+// generatorFromStateDict builds the generator that sd, read from path,
+// describes and loads sd into it.
+func generatorFromStateDict(path string, sd map[string]*tensor.Tensor) (*gan.Generator, error) {
 	cfg, err := inferGeneratorConfig(sd)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -137,21 +156,31 @@ func loadGenerator(path, direction string) (*gan.Generator, error) {
 // model.1.weight is [ngf, in, 7, 7], the residual blocks are numbered from
 // model.10, and the attention block's key convolution has as many input
 // channels as the features it sits on.
+//
+// The shapes it reads are checked before the generator is built, so that a
+// state dict of another network is an error rather than a panic, and the
+// generator's size is bounded by what the file holds.
 func inferGeneratorConfig(sd map[string]*tensor.Tensor) (gan.GeneratorConfig, error) {
 	first, ok := sd["model.1.weight"]
-	if !ok || first.Rank() != 4 {
-		return gan.GeneratorConfig{}, fmt.Errorf("not a ResnetGenerator state dict: no model.1.weight")
+	if !ok || first.Rank() != 4 || first.Dim(0) < 2 || first.Dim(1) < 1 {
+		return gan.GeneratorConfig{}, fmt.Errorf("not a ResnetGenerator state dict: no model.1.weight of shape [ngf in 7 7]")
 	}
 	cfg := gan.GeneratorConfig{NGF: first.Dim(0), InC: first.Dim(1)}
+	if down := sd["model.4.weight"]; down == nil || !slices.Equal(down.Shape(), []int{2 * cfg.NGF, cfg.NGF, 3, 3}) {
+		return cfg, fmt.Errorf("not a ResnetGenerator state dict: no model.4.weight of shape [%d %d 3 3] after model.1.weight %v", 2*cfg.NGF, cfg.NGF, first.Shape())
+	}
 	for sd[fmt.Sprintf("model.%d.conv_block.1.weight", 10+cfg.Blocks)] != nil {
 		cfg.Blocks++
 	}
 	last, ok := sd[fmt.Sprintf("model.%d.weight", 17+cfg.Blocks)]
-	if !ok {
-		return cfg, fmt.Errorf("no final convolution model.%d.weight for %d residual blocks", 17+cfg.Blocks, cfg.Blocks)
+	if !ok || last.Rank() != 4 || last.Dim(0) < 1 {
+		return cfg, fmt.Errorf("no final convolution model.%d.weight [out ngf 7 7] for %d residual blocks", 17+cfg.Blocks, cfg.Blocks)
 	}
 	cfg.OutC = last.Dim(0)
 	if f, ok := sd["attn.f.weight"]; ok {
+		if f.Rank() != 4 || f.Dim(1) < 8 {
+			return cfg, fmt.Errorf("attn.f.weight %v is not a key convolution over at least 8 channels", f.Shape())
+		}
 		switch f.Dim(1) {
 		case 4 * cfg.NGF:
 			cfg.Attention = gan.AfterResBlocks

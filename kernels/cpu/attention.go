@@ -9,7 +9,7 @@ import (
 
 // attnRowElems bounds the score block of one goroutine: a block of queries
 // holds at most attnRowElems scores (8 MiB; the backward pass keeps two such
-// blocks), and between 4 and 64 queries unless Nk is huge.
+// blocks), and between 4 and 256 queries unless Nk is huge.
 const attnRowElems = 1 << 21
 
 // attnShape describes p in panic messages.

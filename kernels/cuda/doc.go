@@ -1,20 +1,18 @@
 // Package cuda is the CUDA backend of semgan: hand-written kernels for every
 // primitive of kernels.Backend, and the Go code that launches them.
 //
-// The package is empty unless built with one of two tags:
+// The package is empty unless built with one of two tags. With tag cuda it
+// uses the real driver, through github.com/mumax/3/cuda/cu: building needs
+// cgo, cuda.h and libcuda.so (scripts/install-cuda.sh installs them on
+// Debian), running needs an NVIDIA GPU and its driver, and the kernels are
+// loaded from PTX embedded in the binary (ptx/, compiled for compute_70 and
+// compute_90 by go generate). With tag cudaemu it uses the emulator: the
+// same .cu files compiled as C++ by cgo with emu.h, which runs every CUDA
+// thread of a block as an OS thread and checks barriers, shuffles, shared
+// memory and out-of-bounds writes (see emu.h). The emulator needs only a
+// C++20 compiler, and is how the kernels are tested without a GPU:
 //
-//   - cuda: the real driver, through github.com/mumax/3/cuda/cu. Building
-//     needs cgo, cuda.h and libcuda.so (scripts/install-cuda.sh installs them
-//     on Debian); running needs an NVIDIA GPU and its driver. The kernels are
-//     loaded from PTX embedded in the binary (ptx/, compiled for compute_70
-//     and compute_90 by go generate).
-//   - cudaemu: the emulator. The same .cu files are compiled as C++ by cgo
-//     with emu.h, which runs every CUDA thread of a block as an OS thread and
-//     checks barriers, shuffles, shared memory and out-of-bounds writes (see
-//     emu.h). It needs only a C++20 compiler, and is how the kernels are
-//     tested without a GPU:
-//
-//     go test -tags cudaemu ./kernels/...
+//	go test -tags cudaemu ./kernels/...
 //
 // With either tag the backend registers itself as "cuda" (kernels.Open),
 // like a database/sql driver; import the package for its side effect.

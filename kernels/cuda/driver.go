@@ -58,3 +58,9 @@ func argBool(v bool) uint64 {
 
 // argF32 is the slot of a float argument: its bits in the low half.
 func argF32(v float32) uint64 { return uint64(math.Float32bits(v)) }
+
+// f32bits returns the bits of v, as memset32 takes them.
+func f32bits(v float32) uint32 { return math.Float32bits(v) }
+
+// argI64 is the slot of a long long argument.
+func argI64(v int) uint64 { return uint64(int64(v)) }
