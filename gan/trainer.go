@@ -84,6 +84,13 @@ func (t *Trainer) SampleRNG(step int) *tensor.RNG { return t.stepRNG(step, 1) }
 // returns an error, leaving the networks as they were before the failing
 // update, if a loss is NaN or infinite.
 func (t *Trainer) TrainStep(realA, realB *tensor.Tensor) (Losses, error) {
+	// Everything the step allocates and does not keep goes back to the
+	// device when it returns.
+	scope := tensor.OpenScope()
+	defer func() {
+		scope.Keep(t.persistent()...)
+		scope.Close()
+	}()
 	cfg := t.Config
 	scale := nn.LinearDecay(t.Step, cfg.Iters, cfg.DecayIters)
 	t.OptG.LRScale, t.OptD.LRScale = scale, scale
@@ -153,6 +160,21 @@ func (t *Trainer) TrainStep(realA, realB *tensor.Tensor) (Losses, error) {
 	}
 	t.Step++
 	return l, nil
+}
+
+// persistent lists the tensors that outlive a step: the networks'
+// parameters and gradients, the optimisers' moments and the image pools.
+func (t *Trainer) persistent() []*tensor.Tensor {
+	var ts []*tensor.Tensor
+	for _, m := range []nn.Module{t.GA, t.GB, t.DA, t.DB} {
+		for _, p := range m.Parameters() {
+			ts = append(ts, p.Var.Value, p.Var.Grad)
+		}
+	}
+	ts = append(ts, t.OptG.Tensors()...)
+	ts = append(ts, t.OptD.Tensors()...)
+	ts = append(ts, t.PoolA.Images...)
+	return append(ts, t.PoolB.Images...)
 }
 
 func finite(what string, v float32, l Losses) error {

@@ -59,6 +59,29 @@ func TestTrainStepLossesFiniteAndMoving(t *testing.T) {
 	assert.Len(t, tr.PoolA.Images, 3)
 }
 
+// TestTrainStepMemoryIsFlat checks that a step gives back everything it
+// allocates except what outlives it: once the pools are full and the
+// optimiser state exists, the device's live bytes do not grow.
+func TestTrainStepMemoryIsFlat(t *testing.T) {
+	tr, err := gan.NewTrainer(tinyConfig(), 3)
+	require.NoError(t, err)
+	dev := tensor.Default()
+	var live []int64
+	for range 6 {
+		a, b := batches(tr)
+		_, err := tr.TrainStep(a, b)
+		require.NoError(t, err)
+		a.Free()
+		b.Free()
+		live = append(live, dev.LiveBytes())
+	}
+	// Steps 1 and 2 fill the pools (3 images each at batch 2); from then on
+	// nothing more is kept.
+	for i := 3; i < len(live); i++ {
+		assert.Equal(t, live[2], live[i], "live bytes after step %d (all: %v)", i+1, live)
+	}
+}
+
 func params(m nn.Module) map[string][]float32 {
 	out := map[string][]float32{}
 	for _, p := range m.Parameters() {

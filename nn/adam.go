@@ -62,6 +62,16 @@ func (a *Adam) stateOf(p Param) *adamState {
 	return st
 }
 
+// Tensors returns the moment tensors of every parameter that has state,
+// for code that must keep them alive (see tensor.Scope).
+func (a *Adam) Tensors() []*tensor.Tensor {
+	ts := make([]*tensor.Tensor, 0, 2*len(a.state))
+	for _, st := range a.state {
+		ts = append(ts, st.m, st.v)
+	}
+	return ts
+}
+
 // ZeroGrad frees the gradients of every parameter.
 func (a *Adam) ZeroGrad() {
 	for _, g := range a.Groups {

@@ -20,7 +20,9 @@ type Tensor struct {
 // negative dimension.
 func New(dev kernels.Backend, shape ...int) *Tensor {
 	n := numel("New", shape)
-	return &Tensor{shape: slices.Clone(shape), buf: dev.Alloc(n), dev: dev}
+	t := &Tensor{shape: slices.Clone(shape), buf: dev.Alloc(n), dev: dev}
+	track(t)
+	return t
 }
 
 // Zeros returns a zero-filled tensor on the default device.
