@@ -24,6 +24,9 @@ func runEval(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkSize(o.size, tr.Config.DLayers); err != nil {
+		return err
+	}
 	return evaluate(tr, ds, o.out)
 }
 

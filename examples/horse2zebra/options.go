@@ -105,6 +105,30 @@ func (o *options) config() (gan.Config, error) {
 	return cfg, cfg.Validate()
 }
 
+// checkSize checks that training crops of size pixels fit the networks:
+// the generator halves the size twice and doubles it back, so it must be a
+// multiple of 4, and the PatchGAN (dlayers 4x4 stride-2 convolutions, then
+// two 4x4 stride-1 ones, each with padding 1) must leave at least one patch.
+func checkSize(size, dlayers int) error {
+	patches := func(s int) int {
+		for range dlayers {
+			s /= 2
+		}
+		return s - 2
+	}
+	if size < 4 || size%4 != 0 {
+		return fmt.Errorf("-size %d: must be a positive multiple of 4", size)
+	}
+	if patches(size) < 1 {
+		least := size
+		for patches(least) < 1 {
+			least += 4
+		}
+		return fmt.Errorf("-size %d is too small for the %d-layer PatchGAN discriminator: at least %d", size, dlayers, least)
+	}
+	return nil
+}
+
 func (o *options) openDevice() error {
 	dev, err := tensor.Open(o.device)
 	if err != nil {

@@ -38,10 +38,16 @@ func runTrain(args []string) error {
 		if tr, err = gan.LoadCheckpoint(latest, 3); err != nil {
 			return fmt.Errorf("resume: %w", err)
 		}
+		if err := checkSize(o.size, tr.Config.DLayers); err != nil {
+			return err
+		}
 		fmt.Printf("resumed at iteration %d from %s\n", tr.Step, latest)
 	} else {
 		cfg, err := o.config()
 		if err != nil {
+			return err
+		}
+		if err := checkSize(o.size, cfg.DLayers); err != nil {
 			return err
 		}
 		if tr, err = gan.NewTrainer(cfg, 3); err != nil {

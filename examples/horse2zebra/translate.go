@@ -54,8 +54,11 @@ func runTranslate(args []string) error {
 			fmt.Fprintln(os.Stderr, "warning: skipping", err)
 			continue
 		}
-		if img.H < 4 || img.W < 4 {
-			fmt.Fprintf(os.Stderr, "warning: skipping %s: %dx%d is too small\n", f, img.W, img.H)
+		if img.H < 5 || img.W < 5 {
+			// Padded to a multiple of 4 by reflection (which needs a pad
+			// smaller than the side), the image must reach 8 pixels so that
+			// the residual blocks' 1-pixel reflection at 1/4 size is defined.
+			fmt.Fprintf(os.Stderr, "warning: skipping %s: %dx%d is too small (at least 5x5)\n", f, img.W, img.H)
 			continue
 		}
 		res := translateAnySize(g, img)
