@@ -62,21 +62,56 @@ func addPartials[T any](dst []float32, parts []T, part func(*T) []float32) {
 	})
 }
 
-// scratchPool recycles the per-goroutine scratch buffers of the kernels
-// (column blocks, score blocks), so that a training loop does not allocate
-// megabytes per call.
-var scratchPool sync.Pool // of *[]float32
+// scratch recycles the per-goroutine scratch buffers of the kernels
+// (column blocks, score blocks, packed panels), so that a training loop
+// does not allocate megabytes per call. Unlike a sync.Pool it survives
+// garbage collections; it holds at most scratchKeep buffers.
+var scratch struct {
+	sync.Mutex
+	free []*[]float32
+}
+
+const scratchKeep = 16
 
 // getScratch returns a buffer of n elements with arbitrary contents; give it
-// back with putScratch.
+// back with putScratch. It takes the smallest free buffer that is large
+// enough.
 func getScratch(n int) *[]float32 {
-	if s, ok := scratchPool.Get().(*[]float32); ok && cap(*s) >= n {
+	scratch.Lock()
+	best := -1
+	for i, s := range scratch.free {
+		if cap(*s) >= n && (best < 0 || cap(*s) < cap(*scratch.free[best])) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		s := scratch.free[best]
+		scratch.free = append(scratch.free[:best], scratch.free[best+1:]...)
+		scratch.Unlock()
 		*s = (*s)[:n]
 		return s
 	}
+	scratch.Unlock()
 	s := make([]float32, n)
 	return &s
 }
 
-// putScratch returns a buffer from getScratch to the pool.
-func putScratch(s *[]float32) { scratchPool.Put(s) }
+// putScratch returns a buffer from getScratch. When the list is full the
+// smallest buffer is dropped.
+func putScratch(s *[]float32) {
+	scratch.Lock()
+	defer scratch.Unlock()
+	if len(scratch.free) < scratchKeep {
+		scratch.free = append(scratch.free, s)
+		return
+	}
+	small := 0
+	for i, f := range scratch.free {
+		if cap(*f) < cap(*scratch.free[small]) {
+			small = i
+		}
+	}
+	if cap(*s) > cap(*scratch.free[small]) {
+		scratch.free[small] = s
+	}
+}
