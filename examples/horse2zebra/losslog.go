@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
+	"errors"
+	"io/fs"
 	"fmt"
 	"os"
 	"strconv"
@@ -16,9 +19,16 @@ type lossLog struct {
 	w *csv.Writer
 }
 
-func openLossLog(path string, appendTo bool) (*lossLog, error) {
+// openLossLog starts a new log at path, or, when resuming from a checkpoint
+// taken after iteration resumeStep (resumeStep >= 0), continues the old one
+// without the rows logged after that checkpoint, which the resumed run
+// logs again.
+func openLossLog(path string, resumeStep int) (*lossLog, error) {
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
-	if appendTo {
+	if resumeStep >= 0 {
+		if err := truncateLossLog(path, resumeStep); err != nil {
+			return nil, err
+		}
 		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
 	}
 	f, err := os.OpenFile(path, flags, 0o644)
@@ -32,6 +42,39 @@ func openLossLog(path string, appendTo bool) (*lossLog, error) {
 		}
 	}
 	return l, nil
+}
+
+// truncateLossLog rewrites the log at path (atomically) without the rows
+// of iterations after step. A missing log is left missing.
+func truncateLossLog(path string, step int) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	keep := rows[:0]
+	for i, row := range rows {
+		if iter, err := strconv.Atoi(row[0]); i > 0 && err == nil && iter > step {
+			continue
+		}
+		keep = append(keep, row)
+	}
+	if len(keep) == len(rows) {
+		return nil
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	if err := w.WriteAll(keep); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, b.Bytes())
 }
 
 func (l *lossLog) Write(iter int, elapsed time.Duration, losses gan.Losses) error {

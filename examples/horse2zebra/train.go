@@ -56,7 +56,11 @@ func runTrain(args []string) error {
 	}
 	cfg := tr.Config
 	total := cfg.Iters + cfg.DecayIters
-	log, err := openLossLog(filepath.Join(o.out, "loss_log.csv"), o.resume)
+	resumeStep := -1
+	if o.resume {
+		resumeStep = tr.Step
+	}
+	log, err := openLossLog(filepath.Join(o.out, "loss_log.csv"), resumeStep)
 	if err != nil {
 		return err
 	}
