@@ -56,7 +56,8 @@ func TestInterruptSavesAndResumeFinishes(t *testing.T) {
 	assert.True(t, os.IsNotExist(err), "an interrupted run does not evaluate")
 
 	stepDone = nil
-	require.NoError(t, run([]string{"train", "-out", dir, "-resume", "-size", "24", "-count", "4", "-sample-every", "2", "-save-every", "3"}))
+	// The data flags (-size 24 -count 4) come from the interrupted run.
+	require.NoError(t, run([]string{"train", "-out", dir, "-resume", "-sample-every", "2", "-save-every", "3"}))
 	assert.Equal(t, tinyTotal, checkpointStep(t, latest))
 	_, rows = readLossLog(t, dir)
 	require.Len(t, rows, tinyTotal)

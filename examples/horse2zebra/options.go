@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	iofs "io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -185,9 +188,74 @@ func setup(name string, args []string) (*options, dataset, error) {
 	if err := parse(fs, args); err != nil {
 		return nil, dataset{}, err
 	}
+	// A resumed run and eval read the data the run was started on, unless
+	// the command line says otherwise.
+	if o.resume || name == "eval" {
+		if err := o.loadDataFlags(fs); err != nil {
+			return nil, dataset{}, err
+		}
+	}
 	if err := o.openDevice(); err != nil {
 		return nil, dataset{}, err
 	}
 	ds, err := o.dataset()
 	return o, ds, err
+}
+
+// dataFlagsFile is where train records the flags that choose the data, in
+// the output directory.
+const dataFlagsFile = "data_flags.json"
+
+// dataFlags are the flags that choose the training and test data.
+type dataFlags struct {
+	Data   string `json:"data"`
+	Size   int    `json:"size"`
+	Count  int    `json:"count"`
+	Seed   uint64 `json:"seed"`
+	Strict bool   `json:"strict"`
+}
+
+// saveDataFlags records o's data flags in the output directory.
+func (o *options) saveDataFlags() error {
+	b, err := json.MarshalIndent(dataFlags{o.data, o.size, o.count, o.seed, o.strict}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(o.out, dataFlagsFile), append(b, '\n'))
+}
+
+// loadDataFlags takes the data flags recorded by the run in o.out for
+// those not set on the command line (fs). Without a record it does
+// nothing.
+func (o *options) loadDataFlags(fs *flag.FlagSet) error {
+	path := filepath.Join(o.out, dataFlagsFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var saved dataFlags
+	if err := json.Unmarshal(b, &saved); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["data"] {
+		o.data = saved.Data
+	}
+	if !set["size"] {
+		o.size = saved.Size
+	}
+	if !set["count"] {
+		o.count = saved.Count
+	}
+	if !set["seed"] {
+		o.seed = saved.Seed
+	}
+	if !set["strict"] {
+		o.strict = saved.Strict
+	}
+	return nil
 }

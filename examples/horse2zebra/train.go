@@ -43,6 +43,9 @@ func runTrain(args []string) error {
 		}
 		fmt.Printf("resumed at iteration %d from %s\n", tr.Step, latest)
 	} else {
+		if err := o.saveDataFlags(); err != nil {
+			return err
+		}
 		cfg, err := o.config()
 		if err != nil {
 			return err
