@@ -1,0 +1,41 @@
+//go:build cuda || cudaemu
+
+package cuda
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/semgan/semgan/kernels"
+)
+
+// Adam applies one Adam step to param using grad, updating the moments m
+// and v in place (see kernels.AdamParams). It panics if the lengths differ,
+// Step < 1 or a hyper-parameter is out of range.
+func (be *Backend) Adam(p kernels.AdamParams, param, grad, m, v kernels.Buffer) {
+	const fn = "Adam"
+	if p.Step < 1 || !(p.Beta1 >= 0 && p.Beta1 < 1) || !(p.Beta2 >= 0 && p.Beta2 < 1) || !(p.Eps >= 0) || !(p.LR >= 0) {
+		panic(fmt.Sprintf("cuda: %s: bad parameters %+v", fn, p))
+	}
+	pb, gb, mb, vb := be.unwrap(fn, param), be.unwrap(fn, grad), be.unwrap(fn, m), be.unwrap(fn, v)
+	if pb == nil {
+		panic("cuda: Adam: param is nil")
+	}
+	n := pb.n
+	checkLens(fn, func() string { return fmt.Sprintf("%d parameters", n) },
+		arg{"grad", gb, n, false}, arg{"m", mb, n, false}, arg{"v", vb, n, false})
+	checkInt32(fn, n)
+	if n == 0 {
+		return
+	}
+	// As the CPU backend: bias corrections in float64, 1-beta in float64
+	// from the float32 hyper-parameter.
+	bc1 := 1 - math.Pow(float64(p.Beta1), float64(p.Step))
+	bc2 := 1 - math.Pow(float64(p.Beta2), float64(p.Step))
+	step, sqrtBc2 := float32(float64(p.LR)/bc1), float32(math.Sqrt(bc2))
+	c1, c2 := float32(1-float64(p.Beta1)), float32(1-float64(p.Beta2))
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	be.launch(fn, "adam_f32", blocksFor(n), block1, 0, ptr(pb), ptr(gb), ptr(mb), ptr(vb), argF32(step),
+		argF32(sqrtBc2), argF32(p.Beta1), argF32(p.Beta2), argF32(c1), argF32(c2), argF32(p.Eps), argInt(n))
+}

@@ -1,0 +1,101 @@
+//go:build cuda || cudaemu
+
+package cuda
+
+import (
+	"fmt"
+
+	"github.com/semgan/semgan/kernels"
+)
+
+// maxShared is the dynamic shared memory a kernel may use without opting
+// in, on every GPU since compute capability 3.0.
+const maxShared = 48 << 10
+
+// attnShape describes p in panic messages.
+func attnShape(p kernels.AttentionParams) func() string {
+	return func() string { return fmt.Sprintf("[Batch=%d Dk=%d Dv=%d Nq=%d Nk=%d]", p.Batch, p.Dk, p.Dv, p.Nq, p.Nk) }
+}
+
+// checkAttn panics, naming fn, if a dimension of p is not positive or too
+// large.
+func checkAttn(fn string, p kernels.AttentionParams) {
+	if p.Batch < 1 || p.Dk < 1 || p.Dv < 1 || p.Nq < 1 || p.Nk < 1 {
+		panic(fmt.Sprintf("cuda: %s: bad parameters %+v", fn, p))
+	}
+	if p.Batch > maxGridYZ {
+		panic(fmt.Sprintf("cuda: %s: batch %d larger than %d", fn, p.Batch, maxGridYZ))
+	}
+	checkInt32(fn, p.Batch*p.Dk*p.Nq, p.Batch*p.Dk*p.Nk, p.Batch*p.Dv*p.Nk, p.Batch*p.Dv*p.Nq)
+}
+
+// attnTile returns the largest tile T (at most 32) whose shared memory,
+// floats(T) float32s, fits; it panics, naming fn, if none does.
+func attnTile(fn string, p kernels.AttentionParams, floats func(t int) int) (t, bytes int) {
+	for t = 32; t >= 1; t /= 2 {
+		if b := 4 * floats(t); b <= maxShared {
+			return t, b
+		}
+	}
+	panic(fmt.Sprintf("cuda: %s: Dk=%d Dv=%d need more shared memory than a block has", fn, p.Dk, p.Dv))
+}
+
+// AttentionForward computes o = V softmax(scale * K^T Q) column by column
+// and lse, the log-sum-exp of each query's scores (see
+// kernels.AttentionParams), overwriting both, without materialising the
+// Nq x Nk matrix. It panics if p is invalid or a buffer has the wrong length.
+func (be *Backend) AttentionForward(p kernels.AttentionParams, q, k, v, o, lse kernels.Buffer) {
+	const fn = "AttentionForward"
+	checkAttn(fn, p)
+	qb, kb, vb, ob, lb := be.unwrap(fn, q), be.unwrap(fn, k), be.unwrap(fn, v), be.unwrap(fn, o), be.unwrap(fn, lse)
+	checkLens(fn, attnShape(p), arg{"q", qb, p.Batch * p.Dk * p.Nq, false},
+		arg{"k", kb, p.Batch * p.Dk * p.Nk, false}, arg{"v", vb, p.Batch * p.Dv * p.Nk, false},
+		arg{"o", ob, p.Batch * p.Dv * p.Nq, false}, arg{"lse", lb, p.Batch * p.Nq, false})
+	// Qs, Ks, Vs, P, Os, m, l, corr: see attention_forward_f32.
+	t, shared := attnTile(fn, p, func(t int) int { return 2*p.Dk*t + 2*p.Dv*t + t*t + 3*t })
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	be.launch(fn, "attention_forward_f32", dim3{(p.Nq + t - 1) / t, p.Batch, 1}, block1, shared,
+		ptr(qb), ptr(kb), ptr(vb), ptr(ob), ptr(lb), argInt(p.Dk), argInt(p.Dv), argInt(p.Nq), argInt(p.Nk),
+		argF32(p.Scale), argInt(t))
+}
+
+// AttentionBackward accumulates dq, dk and dv (any may be nil) from do,
+// recomputing the attention weights from q, k and lse tile by tile. It
+// panics if p is invalid or a buffer has the wrong length.
+func (be *Backend) AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, dv kernels.Buffer) {
+	const fn = "AttentionBackward"
+	checkAttn(fn, p)
+	qb, kb, vb, ob, lb := be.unwrap(fn, q), be.unwrap(fn, k), be.unwrap(fn, v), be.unwrap(fn, o), be.unwrap(fn, lse)
+	dob, dqb, dkb, dvb := be.unwrap(fn, do), be.unwrap(fn, dq), be.unwrap(fn, dk), be.unwrap(fn, dv)
+	qLen, kLen, vLen, oLen := p.Batch*p.Dk*p.Nq, p.Batch*p.Dk*p.Nk, p.Batch*p.Dv*p.Nk, p.Batch*p.Dv*p.Nq
+	checkLens(fn, attnShape(p), arg{"q", qb, qLen, false}, arg{"k", kb, kLen, false},
+		arg{"v", vb, vLen, false}, arg{"o", ob, oLen, false}, arg{"lse", lb, p.Batch * p.Nq, false},
+		arg{"do", dob, oLen, false}, arg{"dq", dqb, qLen, true}, arg{"dk", dkb, kLen, true},
+		arg{"dv", dvb, vLen, true})
+	if dqb == nil && dkb == nil && dvb == nil {
+		return
+	}
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	rows := p.Batch * p.Nq
+	d := be.allocLocked(rows)
+	defer be.freeLocked(d)
+	be.launch(fn, "attention_rowdot_f32", blocksFor(rows), block1, 0, ptr(ob), ptr(dob), ptr(d),
+		argInt(p.Dv), argInt(p.Nq), argInt(rows))
+	common := []uint64{argInt(p.Dk), argInt(p.Dv), argInt(p.Nq), argInt(p.Nk), argF32(p.Scale)}
+	if dqb != nil {
+		// Qs, Ks, dQs, dOs, Vs, dS, lse, D: see attention_backward_dq_f32.
+		t, shared := attnTile(fn, p, func(t int) int { return 3*p.Dk*t + 2*p.Dv*t + t*t + 2*t })
+		be.launch(fn, "attention_backward_dq_f32", dim3{(p.Nq + t - 1) / t, p.Batch, 1}, block1, shared,
+			append([]uint64{ptr(qb), ptr(kb), ptr(vb), ptr(lb), ptr(d), ptr(dob), ptr(dqb)},
+				append(common, argInt(t))...)...)
+	}
+	if dkb != nil || dvb != nil {
+		// Ks, Qs, dKs, Vs, dOs, dVs, P, dS, lse, D: see attention_backward_dkdv_f32.
+		t, shared := attnTile(fn, p, func(t int) int { return 3*p.Dk*t + 3*p.Dv*t + 2*t*t + 2*t })
+		be.launch(fn, "attention_backward_dkdv_f32", dim3{(p.Nk + t - 1) / t, p.Batch, 1}, block1, shared,
+			append([]uint64{ptr(qb), ptr(kb), ptr(vb), ptr(lb), ptr(d), ptr(dob), ptr(dkb), ptr(dvb)},
+				append(common, argInt(t))...)...)
+	}
+}

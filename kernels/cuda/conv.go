@@ -1,0 +1,100 @@
+//go:build cuda || cudaemu
+
+package cuda
+
+import (
+	"fmt"
+
+	"github.com/semgan/semgan/kernels"
+)
+
+// checkConv panics, naming fn, if p is invalid or a buffer has the wrong
+// length.
+func checkConv(fn string, p kernels.ConvParams, bufs ...arg) {
+	if err := p.Validate(); err != nil {
+		panic("cuda: " + fn + ": " + err.Error())
+	}
+	checkLens(fn, func() string { return convShape(p) }, bufs...)
+	if p.N > maxGridYZ {
+		panic(fmt.Sprintf("cuda: %s: batch %d larger than %d", fn, p.N, maxGridYZ))
+	}
+	checkInt32(fn, p.XLen(), p.YLen(), p.WLen(), p.N*p.OutH()*p.OutW())
+}
+
+// convShape describes p in panic messages.
+func convShape(p kernels.ConvParams) string {
+	return fmt.Sprintf("[N=%d InC=%d %dx%d] * [OutC=%d %dx%d] stride %dx%d pad %dx%d -> %dx%d",
+		p.N, p.InC, p.InH, p.InW, p.OutC, p.KH, p.KW, p.StrideH, p.StrideW, p.PadH, p.PadW, p.OutH(), p.OutW())
+}
+
+// convArgs returns the CONV_ARGS slots of conv.cu.
+func convArgs(p kernels.ConvParams) []uint64 {
+	return []uint64{argInt(p.N), argInt(p.InC), argInt(p.InH), argInt(p.InW), argInt(p.OutC), argInt(p.KH),
+		argInt(p.KW), argInt(p.StrideH), argInt(p.StrideW), argInt(p.PadH), argInt(p.PadW), argInt(p.OutH()),
+		argInt(p.OutW())}
+}
+
+// tiles returns the number of tiles covering n.
+func tiles(n int) int { return (n + tile - 1) / tile }
+
+// ConvForward computes y = conv(x, w) + bias, overwriting y; bias may be
+// nil. It panics if p is invalid or a buffer has the wrong length.
+func (be *Backend) ConvForward(p kernels.ConvParams, x, w, bias, y kernels.Buffer) {
+	const fn = "ConvForward"
+	xb, wb, bb, yb := be.unwrap(fn, x), be.unwrap(fn, w), be.unwrap(fn, bias), be.unwrap(fn, y)
+	checkConv(fn, p, arg{"x", xb, p.XLen(), false}, arg{"w", wb, p.WLen(), false},
+		arg{"bias", bb, p.OutC, true}, arg{"y", yb, p.YLen(), false})
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	grid := dim3{tiles(p.OutH() * p.OutW()), tiles(p.OutC), p.N}
+	be.launch(fn, "conv_forward_f32", grid, tileBlock, 0,
+		append([]uint64{ptr(xb), ptr(wb), ptr(bb), ptr(yb)}, convArgs(p)...)...)
+}
+
+// ConvBackwardData accumulates dx += conv^T(dy, w), the forward pass of a
+// transposed convolution. It panics if p is invalid or a buffer has the
+// wrong length.
+func (be *Backend) ConvBackwardData(p kernels.ConvParams, dy, w, dx kernels.Buffer) {
+	const fn = "ConvBackwardData"
+	dyb, wb, dxb := be.unwrap(fn, dy), be.unwrap(fn, w), be.unwrap(fn, dx)
+	checkConv(fn, p, arg{"dy", dyb, p.YLen(), false}, arg{"w", wb, p.WLen(), false}, arg{"dx", dxb, p.XLen(), false})
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	grid := dim3{tiles(p.InH * p.InW), tiles(p.InC), p.N}
+	be.launch(fn, "conv_backward_data_f32", grid, tileBlock, 0,
+		append([]uint64{ptr(dyb), ptr(wb), ptr(dxb)}, convArgs(p)...)...)
+}
+
+// filterSplits returns how many parts the N*S reduction of the filter
+// gradient is split into, and the length of each: enough parts for about
+// two blocks per multiprocessor of a large GPU, each at least 512 long.
+func filterSplits(outTiles, reduction int) (splits, chunk int) {
+	const wantBlocks, minChunk = 264, 512
+	splits = max(1, min((wantBlocks+outTiles-1)/outTiles, reduction/minChunk, maxGridYZ))
+	chunk = (reduction + splits - 1) / splits
+	chunk = (chunk + 15) / 16 * 16 // whole steps of the tile engine
+	return (reduction + chunk - 1) / chunk, chunk
+}
+
+// ConvBackwardFilter accumulates dw += dL/dw and dbias += dL/dbias; either
+// may be nil. It panics if p is invalid or a buffer has the wrong length.
+func (be *Backend) ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias kernels.Buffer) {
+	const fn = "ConvBackwardFilter"
+	xb, dyb, dwb, dbb := be.unwrap(fn, x), be.unwrap(fn, dy), be.unwrap(fn, dw), be.unwrap(fn, dbias)
+	checkConv(fn, p, arg{"x", xb, p.XLen(), false}, arg{"dy", dyb, p.YLen(), false},
+		arg{"dw", dwb, p.WLen(), true}, arg{"dbias", dbb, p.OutC, true})
+	s := p.OutH() * p.OutW()
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	if dbb != nil {
+		be.launch(fn, "conv_bias_grad_f32", dim3{min(p.OutC, maxBlocks), 1, 1}, block1, 0,
+			ptr(dyb), ptr(dbb), argInt(p.N), argInt(p.OutC), argInt(s))
+	}
+	if dwb == nil {
+		return
+	}
+	k := p.InC * p.KH * p.KW
+	splits, chunk := filterSplits(tiles(k)*tiles(p.OutC), p.N*s)
+	be.launch(fn, "conv_backward_filter_f32", dim3{tiles(k), tiles(p.OutC), splits}, tileBlock, 0,
+		append([]uint64{ptr(xb), ptr(dyb), ptr(dwb), argInt(chunk)}, convArgs(p)...)...)
+}

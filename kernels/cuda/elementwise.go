@@ -1,0 +1,127 @@
+//go:build cuda || cudaemu
+
+package cuda
+
+import (
+	"fmt"
+
+	"github.com/semgan/semgan/kernels"
+)
+
+// checkUnaryOp panics, naming fn, if op is not a kernels.UnaryOp.
+func checkUnaryOp(fn string, op kernels.UnaryOp) {
+	if op < kernels.ReLU || op > kernels.Abs {
+		panic(fmt.Sprintf("cuda: %s: unknown op %v", fn, op))
+	}
+}
+
+// Unary computes y = op(x) elementwise (see kernels.UnaryOp); alpha is the
+// slope of LeakyReLU, the factor of Scale and the addend of AddScalar. y may
+// be x. It panics if the lengths differ or op is unknown.
+func (be *Backend) Unary(op kernels.UnaryOp, alpha float32, x, y kernels.Buffer) {
+	const fn = "Unary"
+	checkUnaryOp(fn, op)
+	xb, yb := be.unwrap(fn, x), be.unwrap(fn, y)
+	checkLens(fn, op.String, arg{"x", xb, yb.n, false})
+	checkInt32(fn, xb.n)
+	if xb.n == 0 {
+		return
+	}
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	be.launch(fn, "unary_f32", blocksFor(xb.n), block1, 0,
+		argInt(int(op)), argF32(alpha), ptr(xb), ptr(yb), argInt(xb.n))
+}
+
+// UnaryBackward accumulates dx += op'(x) * dy, given x and y = op(x). Only
+// the operand the derivative reads must be given (x for ReLU, LeakyReLU,
+// Square and Abs; y for Tanh, Sigmoid and Exp; neither for Scale and
+// AddScalar). A nil dx is skipped. It panics if a given buffer's length
+// differs from dy's or op is unknown.
+func (be *Backend) UnaryBackward(op kernels.UnaryOp, alpha float32, x, y, dy, dx kernels.Buffer) {
+	const fn = "UnaryBackward"
+	checkUnaryOp(fn, op)
+	needX := op == kernels.ReLU || op == kernels.LeakyReLU || op == kernels.Square || op == kernels.Abs
+	needY := op == kernels.Tanh || op == kernels.Sigmoid || op == kernels.Exp
+	xb, yb, dyb, dxb := be.unwrap(fn, x), be.unwrap(fn, y), be.unwrap(fn, dy), be.unwrap(fn, dx)
+	if dyb == nil {
+		panic("cuda: UnaryBackward: dy is nil")
+	}
+	n := dyb.n
+	checkLens(fn, op.String, arg{"x", xb, n, !needX}, arg{"y", yb, n, !needY}, arg{"dx", dxb, n, true})
+	checkInt32(fn, n)
+	if dxb == nil || n == 0 {
+		return
+	}
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	be.launch(fn, "unary_backward_f32", blocksFor(n), block1, 0,
+		argInt(int(op)), argF32(alpha), ptr(xb), ptr(yb), ptr(dyb), ptr(dxb), argInt(n))
+}
+
+// Binary computes y = a op b, where b is broadcast over a's shape as p
+// describes. y may be a. It panics if a buffer has the wrong length, a
+// stride reads outside b, or op is unknown.
+func (be *Backend) Binary(op kernels.BinaryOp, p kernels.BroadcastParams, a, b, y kernels.Buffer) {
+	const fn = "Binary"
+	ab, bb, yb := be.unwrap(fn, a), be.unwrap(fn, b), be.unwrap(fn, y)
+	checkBroadcast(fn, p, "a", ab, "b", bb)
+	checkLens(fn, text("the full shape"), arg{"y", yb, p.Len(), false})
+	if op < kernels.Add || op > kernels.Div {
+		panic(fmt.Sprintf("cuda: %s: unknown op %v", fn, op))
+	}
+	n := p.Len()
+	if n == 0 {
+		return
+	}
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	s, bs := p.Shape, p.BStride
+	be.launch(fn, "binary_f32", blocksFor(n), block1, 0, argInt(int(op)), ptr(ab), ptr(bb), ptr(yb),
+		argInt(s[0]), argInt(s[1]), argInt(s[2]), argInt(s[3]),
+		argInt(bs[0]), argInt(bs[1]), argInt(bs[2]), argInt(bs[3]))
+}
+
+// Axpby computes y = alpha*x + beta*y; y is not read when beta is 0. It
+// panics if the lengths differ.
+func (be *Backend) Axpby(alpha float32, x kernels.Buffer, beta float32, y kernels.Buffer) {
+	const fn = "Axpby"
+	xb, yb := be.unwrap(fn, x), be.unwrap(fn, y)
+	checkLens(fn, text("x and y"), arg{"x", xb, yb.n, false})
+	checkInt32(fn, xb.n)
+	if xb.n == 0 {
+		return
+	}
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	be.launch(fn, "axpby_f32", blocksFor(xb.n), block1, 0, argF32(alpha), ptr(xb), argF32(beta), ptr(yb), argInt(xb.n))
+}
+
+// sumToBlockMin is the length of sum from which SumTo gives each element
+// of y a block of threads instead of one thread.
+const sumToBlockMin = 256
+
+// SumTo accumulates x, of the full shape of p, into y, of b's shape,
+// summing over the dimensions that p broadcasts (the adjoint of Binary's
+// broadcast). It panics if a buffer has the wrong length or a stride reads
+// outside y.
+func (be *Backend) SumTo(p kernels.BroadcastParams, x, y kernels.Buffer) {
+	const fn = "SumTo"
+	xb, yb := be.unwrap(fn, x), be.unwrap(fn, y)
+	checkBroadcast(fn, p, "x", xb, "y", yb)
+	if p.Len() == 0 {
+		return
+	}
+	nkeep := p.BLen()
+	nsum := p.Len() / nkeep
+	s, bs := p.Shape, p.BStride
+	args := []uint64{ptr(xb), ptr(yb), argInt(s[0]), argInt(s[1]), argInt(s[2]), argInt(s[3]),
+		argInt(bs[0]), argInt(bs[1]), argInt(bs[2]), argInt(bs[3]), argInt(nkeep), argInt(nsum)}
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	if nsum >= sumToBlockMin {
+		be.launch(fn, "sum_to_block_f32", dim3{min(nkeep, maxBlocks), 1, 1}, block1, 0, args...)
+		return
+	}
+	be.launch(fn, "sum_to_thread_f32", blocksFor(nkeep), block1, 0, args...)
+}

@@ -1,0 +1,58 @@
+//go:build cuda || cudaemu
+
+package cuda
+
+import (
+	"fmt"
+
+	"github.com/semgan/semgan/kernels"
+)
+
+// tile is the side of the square tile of C that one block of the matrix
+// product kernels computes (TILE_M = TILE_N in tile.cuh).
+const tile = 64
+
+// tileBlock is the block of the tile engine.
+var tileBlock = dim3{256, 1, 1}
+
+// maxGridYZ is the device's limit on the second and third grid dimensions.
+const maxGridYZ = 65535
+
+// Gemm computes C = Alpha*op(A)*op(B) + Beta*C for each of p.Batch entries
+// of row-major matrices (see kernels.GemmParams). C is not read when Beta
+// is 0; A and B are not read when Alpha or K is 0. It panics if p is
+// invalid, a buffer is too short, a stride is negative, or batch entries of
+// C overlap.
+func (be *Backend) Gemm(p kernels.GemmParams, a, b, c kernels.Buffer) {
+	const fn = "Gemm"
+	ab, bb, cb := be.unwrap(fn, a), be.unwrap(fn, b), be.unwrap(fn, c)
+	if ab == nil || bb == nil || cb == nil {
+		panic("cuda: Gemm: nil buffer")
+	}
+	if err := p.Validate(ab.n, bb.n, cb.n); err != nil {
+		panic("cuda: Gemm: " + err.Error())
+	}
+	if p.StrideA < 0 || p.StrideB < 0 || p.StrideC < 0 {
+		panic(fmt.Sprintf("cuda: Gemm: negative stride %d/%d/%d", p.StrideA, p.StrideB, p.StrideC))
+	}
+	if p.Batch > 1 && p.StrideC < p.M*p.N && p.M*p.N > 0 {
+		panic(fmt.Sprintf("cuda: Gemm: C batch entries overlap: StrideC=%d < M*N=%d*%d with batch %d",
+			p.StrideC, p.M, p.N, p.Batch))
+	}
+	checkInt32(fn, p.M*p.K, p.K*p.N, p.M*p.N)
+	if p.M == 0 || p.N == 0 {
+		return
+	}
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	for b0 := 0; b0 < p.Batch; b0 += maxGridYZ {
+		nb := min(p.Batch-b0, maxGridYZ)
+		be.launch(fn, "gemm_f32", dim3{(p.N + tile - 1) / tile, (p.M + tile - 1) / tile, nb}, tileBlock, 0,
+			argBool(p.TransA), argBool(p.TransB), argInt(p.M), argInt(p.N), argInt(p.K), argF32(p.Alpha),
+			offset(ab, b0*p.StrideA), argI64(p.StrideA), offset(bb, b0*p.StrideB), argI64(p.StrideB),
+			argF32(p.Beta), offset(cb, b0*p.StrideC), argI64(p.StrideC))
+	}
+}
+
+// offset returns the slot of a pointer to element i of b.
+func offset(b *buffer, i int) uint64 { return argPtr(b.ptr + devPtr(4*i)) }
