@@ -7,10 +7,15 @@ import (
 	"github.com/semgan/semgan/kernels"
 )
 
-// attnRowElems bounds the score block of one goroutine: a block of queries
-// holds at most attnRowElems scores (8 MiB; the backward pass keeps two such
-// blocks), and between 4 and 256 queries unless Nk is huge.
-const attnRowElems = 1 << 21
+// Attention works on tiles of attnQueries queries by attnKeys keys: a tile
+// of scores is 256 KiB, so the forward pass's tile (and the backward pass's
+// two) stay in L2 while they are exponentiated and multiplied, and the
+// Nq x Nk matrix never exists. (Variables so that tests can force many
+// small tiles.)
+var (
+	attnQueries = 256
+	attnKeys    = 256
+)
 
 // attnShape describes p in panic messages.
 func attnShape(p kernels.AttentionParams) string {
@@ -27,7 +32,7 @@ func checkAttn(fn string, p kernels.AttentionParams) {
 // attnBlock returns how many queries one goroutine handles at a time, given
 // how many batch entries are processed together.
 func attnBlock(p kernels.AttentionParams, batches int) int {
-	jb := min(256, max(4, attnRowElems/p.Nk))
+	jb := attnQueries
 	// Smaller blocks when that is needed for two blocks per core.
 	queries := batches * p.Nq
 	w := workers(queries, 1)
@@ -41,12 +46,13 @@ func attnBlock(p kernels.AttentionParams, batches int) int {
 //	s_ji   = Scale * sum_d q[d,j] k[d,i]
 //	o[c,j] = sum_i exp(s_ji - lse_j) v[c,i],  lse_j = log sum_i exp(s_ji)
 //
-// Blocks of queries are spread over goroutines; each computes its block of
-// scores S = Scale * q_blk^T k with the package's GEMM, exponentiates each
-// row after subtracting its maximum (so large scores cannot overflow),
-// multiplies by v and divides by the row sums. The Nq x Nk matrix is never
-// held. AttentionForward panics if p is invalid or a slice has the wrong
-// length.
+// Blocks of queries are spread over goroutines. Each walks over tiles of
+// keys with an online softmax: per tile, the scores S = Scale * q_blk^T
+// k_tile (the package's GEMM), each query's running maximum m and sum l
+// updated, the output so far rescaled by exp(m_old - m_new), and
+// v_tile * exp(S - m)^T added; at the end o is divided by l. The
+// exponentials never exceed 1, so large scores cannot overflow.
+// AttentionForward panics if p is invalid or a slice has the wrong length.
 func AttentionForward(p kernels.AttentionParams, q, k, v, o, lse []float32) {
 	const fn = "AttentionForward"
 	checkAttn(fn, p)
@@ -54,28 +60,53 @@ func AttentionForward(p kernels.AttentionParams, q, k, v, o, lse []float32) {
 		arg{"k", k, p.Batch * p.Dk * p.Nk, false}, arg{"v", v, p.Batch * p.Dv * p.Nk, false},
 		arg{"o", o, p.Batch * p.Dv * p.Nq, false}, arg{"lse", lse, p.Batch * p.Nq, false})
 	jb := attnBlock(p, p.Batch)
+	kt := min(attnKeys, p.Nk)
 	blocks := (p.Nq + jb - 1) / jb
 	parallelFor(p.Batch*blocks, 1, func(lo, hi int) {
-		buf := getScratch(jb * p.Nk)
+		buf := getScratch(jb * kt)
 		defer putScratch(buf)
-		s := *buf // overwritten by a GEMM with beta 0 for every block
-		inv := make([]float32, jb)
-		var gs gemmScratch
+		s := *buf // overwritten by a GEMM with beta 0 for every tile
+		m, l := make([]float32, jb), make([]float64, jb)
 		for it := lo; it < hi; it++ {
 			b, j0 := it/blocks, (it%blocks)*jb
 			nj := min(jb, p.Nq-j0)
 			qb, kb, vb := q[b*p.Dk*p.Nq:], k[b*p.Dk*p.Nk:], v[b*p.Dv*p.Nk:]
 			ob := o[b*p.Dv*p.Nq : (b+1)*p.Dv*p.Nq]
-			// S [nj, Nk] = Scale * q[:, j0:j0+nj]^T k.
-			gemmSerial(true, false, nj, p.Nk, p.Dk, p.Scale, qb[j0:], p.Nq, kb, p.Nk, 0, s, p.Nk, nil)
 			for jj := range nj {
-				row := s[jj*p.Nk : (jj+1)*p.Nk]
-				mx, sum := expRow(row)
-				inv[jj] = float32(1 / sum)
-				lse[b*p.Nq+j0+jj] = mx + float32(math.Log(sum))
+				m[jj], l[jj] = float32(math.Inf(-1)), 0
 			}
-			// o[:, j0:j0+nj] = v [Dv, Nk] * exp(S)^T [Nk, nj], then / row sums.
-			gemmSerial(false, true, p.Dv, nj, p.Nk, 1, vb, p.Nk, s, p.Nk, 0, ob[j0:], p.Nq, &gs)
+			for i0 := 0; i0 < p.Nk; i0 += kt {
+				ni := min(kt, p.Nk-i0)
+				// S [nj, ni] = Scale * q[:, j0:j0+nj]^T k[:, i0:i0+ni].
+				gemmSerial(true, false, nj, ni, p.Dk, p.Scale, qb[j0:], p.Nq, kb[i0:], p.Nk, 0, s, ni, nil)
+				for jj := range nj {
+					row := s[jj*ni : (jj+1)*ni]
+					mNew := max(m[jj], maxOf(row))
+					if i0 > 0 && mNew > m[jj] {
+						// Rescale what the earlier tiles added to column jj.
+						r := exp32(m[jj] - mNew)
+						l[jj] *= float64(r)
+						for c := range p.Dv {
+							ob[c*p.Nq+j0+jj] *= r
+						}
+					}
+					m[jj] = mNew
+					l[jj] += expShift(row, mNew)
+				}
+				// o[:, j0:j0+nj] (+)= v[:, i0:i0+ni] * exp(S - m)^T.
+				beta := float32(1)
+				if i0 == 0 {
+					beta = 0
+				}
+				gemmSerial(false, true, p.Dv, nj, ni, 1, vb[i0:], p.Nk, s, ni, beta, ob[j0:], p.Nq, nil)
+			}
+			for jj := range nj {
+				lse[b*p.Nq+j0+jj] = m[jj] + float32(math.Log(l[jj]))
+			}
+			inv := m[:nj] // m is not needed any more: reuse it for 1/l
+			for jj := range nj {
+				inv[jj] = float32(1 / l[jj])
+			}
 			for c := range p.Dv {
 				orow := ob[c*p.Nq+j0 : c*p.Nq+j0+nj]
 				for jj := range orow {
@@ -95,8 +126,9 @@ func expRow(row []float32) (mx float32, sum float64) {
 
 // AttentionBackward accumulates into dq, dk and dv (any may be nil) the
 // gradients of AttentionForward, given its inputs, its outputs o and lse,
-// and do. The attention weights are recomputed block by block from q, k and
-// lse, p_ji = exp(s_ji - lse_j), and
+// and do. The attention weights are recomputed tile by tile (queries by
+// keys, as in the forward pass) from q, k and lse, p_ji = exp(s_ji - lse_j),
+// and
 //
 //	dp_ji    = sum_c do[c,j] v[c,i]
 //	D_j      = sum_c do[c,j] o[c,j]   (= sum_i p_ji dp_ji)
@@ -122,6 +154,7 @@ func AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, d
 		return
 	}
 	jb := attnBlock(p, 1)
+	kt := min(attnKeys, p.Nk)
 	blocks := (p.Nq + jb - 1) / jb
 	chunks := workers(blocks, 1)
 	type scratch struct {
@@ -130,8 +163,8 @@ func AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, d
 	}
 	sc := make([]scratch, chunks)
 	for c := range sc {
-		// s and dp are overwritten by GEMMs with beta 0 for every block.
-		sb, dpb := getScratch(jb*p.Nk), getScratch(jb*p.Nk)
+		// s and dp are overwritten by GEMMs with beta 0 for every tile.
+		sb, dpb := getScratch(jb*kt), getScratch(jb*kt)
 		defer putScratch(sb)
 		defer putScratch(dpb)
 		sc[c].s, sc[c].dp, sc[c].dsum = *sb, *dpb, make([]float32, jb)
@@ -166,15 +199,6 @@ func AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, d
 			for blk := lo; blk < hi; blk++ {
 				j0 := blk * jb
 				nj := min(jb, p.Nq-j0)
-				s, dp := w.s[:nj*p.Nk], w.dp[:nj*p.Nk]
-				// P [nj, Nk] = exp(Scale * q_blk^T k - lse).
-				gemmSerial(true, false, nj, p.Nk, p.Dk, p.Scale, qb[j0:], p.Nq, kb, p.Nk, 0, s, p.Nk, nil)
-				for jj := range nj {
-					l := lseb[j0+jj]
-					expShift(s[jj*p.Nk:(jj+1)*p.Nk], l)
-				}
-				// dP [nj, Nk] = do[:, blk]^T v.
-				gemmSerial(true, false, nj, p.Nk, p.Dv, 1, dob[j0:], p.Nq, vb, p.Nk, 0, dp, p.Nk, nil)
 				// D_j = sum_c do[c,j] o[c,j].
 				dsum := w.dsum[:nj]
 				for jj := range nj {
@@ -184,25 +208,36 @@ func AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, d
 					}
 					dsum[jj] = float32(d)
 				}
-				// dS = P * (dP - D), in place of dP.
-				for jj := range nj {
-					prow, dprow := s[jj*p.Nk:(jj+1)*p.Nk], dp[jj*p.Nk:(jj+1)*p.Nk]
-					d := dsum[jj]
-					for i, pv := range prow {
-						dprow[i] = pv * (dprow[i] - d)
+				for i0 := 0; i0 < p.Nk; i0 += kt {
+					ni := min(kt, p.Nk-i0)
+					s, dp := w.s[:nj*ni], w.dp[:nj*ni]
+					// P [nj, ni] = exp(Scale * q_blk^T k_tile - lse).
+					gemmSerial(true, false, nj, ni, p.Dk, p.Scale, qb[j0:], p.Nq, kb[i0:], p.Nk, 0, s, ni, nil)
+					for jj := range nj {
+						expShift(s[jj*ni:(jj+1)*ni], lseb[j0+jj])
 					}
-				}
-				if dqb != nil {
-					// dq[:, blk] [Dk, nj] += Scale * k [Dk, Nk] * dS^T [Nk, nj].
-					gemmSerial(false, true, p.Dk, nj, p.Nk, p.Scale, kb, p.Nk, dp, p.Nk, 1, dqb[j0:], p.Nq, &w.gs)
-				}
-				if w.dk != nil {
-					// dk [Dk, Nk] += Scale * q[:, blk] [Dk, nj] * dS [nj, Nk].
-					gemmSerial(false, false, p.Dk, p.Nk, nj, p.Scale, qb[j0:], p.Nq, dp, p.Nk, 1, w.dk, p.Nk, nil)
-				}
-				if w.dv != nil {
-					// dv [Dv, Nk] += do[:, blk] [Dv, nj] * P [nj, Nk].
-					gemmSerial(false, false, p.Dv, p.Nk, nj, 1, dob[j0:], p.Nq, s, p.Nk, 1, w.dv, p.Nk, nil)
+					// dP [nj, ni] = do[:, blk]^T v_tile.
+					gemmSerial(true, false, nj, ni, p.Dv, 1, dob[j0:], p.Nq, vb[i0:], p.Nk, 0, dp, ni, nil)
+					// dS = P * (dP - D), in place of dP.
+					for jj := range nj {
+						prow, dprow := s[jj*ni:(jj+1)*ni], dp[jj*ni:(jj+1)*ni]
+						d := dsum[jj]
+						for i, pv := range prow {
+							dprow[i] = pv * (dprow[i] - d)
+						}
+					}
+					if dqb != nil {
+						// dq[:, blk] [Dk, nj] += Scale * k_tile [Dk, ni] * dS^T [ni, nj].
+						gemmSerial(false, true, p.Dk, nj, ni, p.Scale, kb[i0:], p.Nk, dp, ni, 1, dqb[j0:], p.Nq, &w.gs)
+					}
+					if w.dk != nil {
+						// dk_tile [Dk, ni] += Scale * q[:, blk] [Dk, nj] * dS [nj, ni].
+						gemmSerial(false, false, p.Dk, ni, nj, p.Scale, qb[j0:], p.Nq, dp, ni, 1, w.dk[i0:], p.Nk, nil)
+					}
+					if w.dv != nil {
+						// dv_tile [Dv, ni] += do[:, blk] [Dv, nj] * P [nj, ni].
+						gemmSerial(false, false, p.Dv, ni, nj, 1, dob[j0:], p.Nq, s, ni, 1, w.dv[i0:], p.Nk, nil)
+					}
 				}
 			}
 		})

@@ -111,11 +111,42 @@ func TestAttention(t *testing.T) {
 	}
 }
 
+// TestAttentionSmallTiles forces tiles of a few queries and keys, so that
+// every case walks several key tiles: the online softmax rescales earlier
+// tiles whenever a later one holds a larger score, which the case with
+// keys sorted by growing score forces on every tile.
+func TestAttentionSmallTiles(t *testing.T) {
+	oldQ, oldK := attnQueries, attnKeys
+	t.Cleanup(func() { attnQueries, attnKeys = oldQ, oldK })
+	cases := append([]attnCase{
+		// Growing scores along the keys (see testAttention's sorted flag).
+		{kernels.AttentionParams{Batch: 1, Dk: 1, Dv: 3, Nq: 5, Nk: 23, Scale: 1}, 20, false},
+	}, attnCases...)
+	for _, tiles := range [][2]int{{3, 4}, {1, 1}, {8, 5}} {
+		attnQueries, attnKeys = tiles[0], tiles[1]
+		for ci, c := range cases {
+			t.Run(fmt.Sprintf("tiles=%dx%d/%s", tiles[0], tiles[1], attnName(c)), func(t *testing.T) {
+				testAttention(t, c, uint64(300+ci))
+			})
+		}
+	}
+}
+
 func testAttention(t *testing.T, c attnCase, seed uint64) {
 	p := c.p
 	r := newRand(seed)
 	qLen, kLen, vLen, oLen := p.Batch*p.Dk*p.Nq, p.Batch*p.Dk*p.Nk, p.Batch*p.Dv*p.Nk, p.Batch*p.Dv*p.Nq
 	q, k, v := randSlice(r, qLen), randSlice(r, kLen), randSlice(r, vLen)
+	if p.Dk == 1 && p.Batch == 1 {
+		// One key dimension: positive queries and keys growing along
+		// the sequence make every later key score higher.
+		for i := range q {
+			q[i] = 0.5 + abs32(q[i])
+		}
+		for i := range k {
+			k[i] = float32(i) / float32(len(k))
+		}
+	}
 	for i := range q {
 		q[i] *= c.mag
 	}
@@ -246,3 +277,5 @@ func TestExpShiftPaths(t *testing.T) {
 		checkGuard(t, fmt.Sprintf("n=%d", n), got)
 	}
 }
+
+func abs32(v float32) float32 { return max(v, -v) }
