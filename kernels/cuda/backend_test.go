@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/semgan/semgan/kernels"
@@ -36,8 +37,14 @@ func newHarness(t *testing.T, seed uint64) *harness {
 	if sharedBackend == nil {
 		be, err := Open()
 		if err != nil {
+			// On a GPU machine (scripts/gpu-check.sh) a missing device is a
+			// failure, not a reason to skip.
+			if os.Getenv("SEMGAN_CUDA_REQUIRE") == "1" {
+				t.Fatalf("SEMGAN_CUDA_REQUIRE=1 but: %v", err)
+			}
 			t.Skipf("no CUDA device: %v", err)
 		}
+		t.Logf("device: %s", be.Device())
 		sharedBackend = be
 	}
 	ref, err := kernels.Open("cpu")
