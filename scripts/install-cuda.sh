@@ -17,7 +17,7 @@ have() {
 }
 
 if have; then
-	echo "install-cuda: toolkit present: $(nvcc --version | tail -n 1)"
+	echo "install-cuda: toolkit present: $(nvcc --version | sed -n "s/.*release /nvcc /p")"
 	exit 0
 fi
 
@@ -41,4 +41,4 @@ if ! have; then
 	echo "install-cuda: packages installed but nvcc, cuda.h or libcuda.so is still missing" >&2
 	exit 1
 fi
-echo "install-cuda: installed $(nvcc --version | tail -n 1)"
+echo "install-cuda: installed $(nvcc --version | sed -n "s/.*release /nvcc /p")"

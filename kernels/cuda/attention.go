@@ -14,7 +14,9 @@ const maxShared = 48 << 10
 
 // attnShape describes p in panic messages.
 func attnShape(p kernels.AttentionParams) func() string {
-	return func() string { return fmt.Sprintf("[Batch=%d Dk=%d Dv=%d Nq=%d Nk=%d]", p.Batch, p.Dk, p.Dv, p.Nq, p.Nk) }
+	return func() string {
+		return fmt.Sprintf("[Batch=%d Dk=%d Dv=%d Nq=%d Nk=%d]", p.Batch, p.Dk, p.Dv, p.Nq, p.Nk)
+	}
 }
 
 // checkAttn panics, naming fn, if a dimension of p is not positive or too

@@ -394,7 +394,9 @@ func TestSoftmax(t *testing.T) {
 		h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) { be.SoftmaxForward(rows, cols, a(x), a(y)) })
 		h.check("SoftmaxForward "+name, y, tolElem, tolSum)
 		dy, dx := h.rand(rows*cols), h.rand(rows*cols)
-		h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) { be.SoftmaxBackward(rows, cols, a(y), a(dy), a(dx)) })
+		h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) {
+			be.SoftmaxBackward(rows, cols, a(y), a(dy), a(dx))
+		})
 		h.check("SoftmaxBackward "+name, dx, tolSum, tolSum)
 		// In place.
 		h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) { be.SoftmaxForward(rows, cols, a(x), a(x)) })
@@ -554,7 +556,9 @@ func TestAttention(t *testing.T) {
 		}
 		q, k, v := h.upload(qs), h.rand(p.Batch*p.Dk*p.Nk), h.rand(p.Batch*p.Dv*p.Nk)
 		o, lse := h.nan(p.Batch*p.Dv*p.Nq), h.nan(p.Batch*p.Nq)
-		h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) { be.AttentionForward(p, a(q), a(k), a(v), a(o), a(lse)) })
+		h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) {
+			be.AttentionForward(p, a(q), a(k), a(v), a(o), a(lse))
+		})
 		h.check("AttentionForward o "+name, o, tolSum, tolSum)
 		h.check("AttentionForward lse "+name, lse, tolSum, tolSum)
 		do := h.rand(p.Batch * p.Dv * p.Nq)
