@@ -177,6 +177,13 @@ func packA(transA bool, alpha float32, a []float32, lda, i0, p0, mb, kb int, dst
 			}
 			continue
 		}
+		head := 0
+		if rows == packMR && packA6Kernel != nil && kb >= 8 {
+			head = kb &^ 7
+			_ = a[(i+packMR-1)*lda+p0+head-1] // bounds, checked once for the assembly
+			_ = panel[head*packMR-1]
+			packA6Kernel(&a[i*lda+p0], lda, &panel[0], head, alpha)
+		}
 		for r := range packMR {
 			if r >= rows {
 				for p := range kb {
@@ -184,9 +191,9 @@ func packA(transA bool, alpha float32, a []float32, lda, i0, p0, mb, kb int, dst
 				}
 				continue
 			}
-			src := a[(i+r)*lda+p0 : (i+r)*lda+p0+kb]
+			src := a[(i+r)*lda+p0+head : (i+r)*lda+p0+kb]
 			for p, v := range src {
-				panel[p*packMR+r] = alpha * v
+				panel[(head+p)*packMR+r] = alpha * v
 			}
 		}
 	}
@@ -232,6 +239,10 @@ func packB(transB bool, b []float32, ldb, p0, j0, kb, nb int, dst []float32) {
 		}
 	}
 }
+
+// packA6Kernel, where the CPU has it, interleaves six rows of A (stride
+// lda) into a panel, scaled by alpha, for a k that is a multiple of 8.
+var packA6Kernel func(src *float32, lda int, dst *float32, k int, alpha float32)
 
 // unsafeSlice is the n floats starting at p.
 func unsafeSlice(p *float32, n int) []float32 { return unsafe.Slice(p, n) }

@@ -326,3 +326,36 @@ func BenchmarkMicroKernel(b *testing.B) {
 	}
 	b.ReportMetric(2*float64(packMR*packNR*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// TestPackA compares packA on the assembly path with the Go loops, on every
+// depth up to past 8 blocks, both layouts of A, full and partial panels,
+// with alpha and a guard band right after the packed panels.
+func TestPackA(t *testing.T) {
+	r := newRand(14)
+	saved := packA6Kernel
+	defer func() { packA6Kernel = saved }()
+	for _, transA := range []bool{false, true} {
+		for _, mb := range []int{1, 5, 6, 7, 12, 13} {
+			for kb := 1; kb <= 70; kb += 3 {
+				lda := kb + 5
+				if transA {
+					lda = mb + 3
+				}
+				rows := mb
+				if transA {
+					rows = kb
+				}
+				a := randSlice(r, (rows+2)*lda)
+				n := roundUp(mb, packMR) * kb
+				got, want := guarded(n, nil), make([]float32, n)
+				packA6Kernel = saved
+				packA(transA, 0.5, a, lda, 1, 2, mb, kb, got)
+				packA6Kernel = nil
+				packA(transA, 0.5, a, lda, 1, 2, mb, kb, want)
+				name := fmt.Sprintf("transA=%v mb=%d kb=%d", transA, mb, kb)
+				require.Equal(t, want, got, name)
+				checkGuard(t, name, got)
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ func init() {
 		transpose8Kernel = transpose8AVX2
 		maxKernel = maxAVX2
 		dealRowKernel = dealRowAVX
+		packA6Kernel = packA6AVX2
 	}
 }
 
@@ -28,3 +29,9 @@ func maxAVX2(x *float32, n int) float32
 //
 //go:noescape
 func dealRowAVX(src *float32, dst *float32, ldd int, panels int)
+
+// packA6AVX2 interleaves six rows of A into a micro-kernel panel, scaled
+// by alpha, in AVX2 assembly (transpose_amd64.s); k is a multiple of 8.
+//
+//go:noescape
+func packA6AVX2(src *float32, lda int, dst *float32, k int, alpha float32)

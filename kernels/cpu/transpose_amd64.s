@@ -137,3 +137,80 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+
+// func packA6AVX2(src *float32, lda int, dst *float32, k int, alpha float32)
+//
+// dst[p*6 + r] = alpha * src[r*lda + p] for r < 6, p < k (a multiple of 8):
+// six rows of A interleaved into a micro-kernel panel. Each 8x8 block is
+// transposed as in transpose8AVX2, with rows 6 and 7 taken as zero; the
+// eight output columns are stored 8 floats wide, each overlapping the next
+// one's first two, except the last, stored exactly (4 + 2 floats) so that
+// nothing is written past dst[k*6].
+TEXT ·packA6AVX2(SB), NOSPLIT, $0-36
+	MOVQ         src+0(FP), SI
+	MOVQ         lda+8(FP), R8
+	SHLQ         $2, R8            // R8 = lda in bytes
+	LEAQ         (R8)(R8*2), R9    // R9 = 3*lda in bytes
+	LEAQ         (SI)(R8*4), R10   // R10 = row 4
+	MOVQ         dst+16(FP), DI
+	MOVQ         k+24(FP), CX
+	VBROADCASTSS alpha+32(FP), Y15 // Y15 = alpha
+	TESTQ        CX, CX
+	JZ           done
+
+loop:
+	VMULPS (SI), Y15, Y0        // rows 0-5, columns p..p+7, times alpha
+	VMULPS (SI)(R8*1), Y15, Y1
+	VMULPS (SI)(R8*2), Y15, Y2
+	VMULPS (SI)(R9*1), Y15, Y3
+	VMULPS (R10), Y15, Y4
+	VMULPS (R10)(R8*1), Y15, Y5
+	VXORPS Y6, Y6, Y6           // rows 6 and 7: zero
+	VXORPS Y7, Y7, Y7
+
+	VUNPCKLPS Y1, Y0, Y8  // the 8x8 transpose of transpose8AVX2
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y6  // t7 into Y6: Y15 still holds alpha
+	VSHUFPS   $0x44, Y10, Y8, Y0
+	VSHUFPS   $0xEE, Y10, Y8, Y1
+	VSHUFPS   $0x44, Y11, Y9, Y2
+	VSHUFPS   $0xEE, Y11, Y9, Y3
+	VSHUFPS   $0x44, Y14, Y12, Y4
+	VSHUFPS   $0xEE, Y14, Y12, Y5
+	VSHUFPS   $0x44, Y6, Y13, Y7  // s6 into Y7
+	VSHUFPS   $0xEE, Y6, Y13, Y14 // s7 into Y14
+	VPERM2F128 $0x20, Y4, Y0, Y8  // column 0 (rows 0-5 in lanes 0-5)
+	VPERM2F128 $0x20, Y5, Y1, Y9  // column 1
+	VPERM2F128 $0x20, Y7, Y2, Y10 // column 2
+	VPERM2F128 $0x20, Y14, Y3, Y11 // column 3
+	VPERM2F128 $0x31, Y4, Y0, Y12 // column 4
+	VPERM2F128 $0x31, Y5, Y1, Y13 // column 5
+	VPERM2F128 $0x31, Y7, Y2, Y6  // column 6
+	VPERM2F128 $0x31, Y14, Y3, Y7 // column 7
+
+	VMOVUPS Y8, (DI)       // column p at dst[p*6], 8 wide: lanes 6-7 are
+	VMOVUPS Y9, 24(DI)     // overwritten by the next column
+	VMOVUPS Y10, 48(DI)
+	VMOVUPS Y11, 72(DI)
+	VMOVUPS Y12, 96(DI)
+	VMOVUPS Y13, 120(DI)
+	VMOVUPS Y6, 144(DI)
+	VMOVUPS X7, 168(DI)    // column 7: exactly six floats
+	VEXTRACTF128 $1, Y7, X7
+	VMOVSD  X7, 184(DI)
+
+	ADDQ $32, SI           // next 8 columns of the rows
+	ADDQ $32, R10
+	ADDQ $192, DI          // 8 columns of 6 floats
+	SUBQ $8, CX
+	JNZ  loop
+
+done:
+	VZEROUPPER
+	RET
