@@ -262,9 +262,18 @@ func (s *gemmScratch) packT(b []float32, ldb, p0, j0, kb, nb int) []float32 {
 	return dst
 }
 
+// axpyKernel, where the CPU has it, is axpy in assembly for a length that
+// is a multiple of 8.
+var axpyKernel func(c *float32, a float32, b *float32, n int)
+
 // axpy computes c[j] += a*b[j] for j < len(b); len(c) >= len(b).
 func axpy(c []float32, a float32, b []float32) {
 	c = c[:len(b)]
+	if axpyKernel != nil && len(b) >= 8 {
+		head := len(b) &^ 7
+		axpyKernel(&c[0], a, &b[0], head)
+		c, b = c[head:], b[head:]
+	}
 	for j, bv := range b {
 		c[j] += a * bv
 	}

@@ -5,6 +5,9 @@ package cpu
 import "golang.org/x/sys/cpu"
 
 func init() {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		axpyKernel = axpyAVX2
+	}
 	if cpu.X86.HasAVX2 {
 		transpose8Kernel = transpose8AVX2
 		maxKernel = maxAVX2
@@ -35,3 +38,9 @@ func dealRowAVX(src *float32, dst *float32, ldd int, panels int)
 //
 //go:noescape
 func packA6AVX2(src *float32, lda int, dst *float32, k int, alpha float32)
+
+// axpyAVX2 is c[i] += a*b[i] for n floats (a multiple of 8) in AVX2 and
+// FMA assembly (transpose_amd64.s).
+//
+//go:noescape
+func axpyAVX2(c *float32, a float32, b *float32, n int)

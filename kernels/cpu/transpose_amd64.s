@@ -214,3 +214,39 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func axpyAVX2(c *float32, a float32, b *float32, n int)
+//
+// c[i] += a * b[i] for i < n, a multiple of 8: 16 floats per iteration
+// while there are, then 8.
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
+	MOVQ         c+0(FP), DI
+	VBROADCASTSS a+8(FP), Y0
+	MOVQ         b+16(FP), SI
+	MOVQ         n+24(FP), CX
+	CMPQ         CX, $16
+	JB           tail
+
+loop16:
+	VMOVUPS     (DI), Y1
+	VMOVUPS     32(DI), Y2
+	VFMADD231PS (SI), Y0, Y1   // c += a*b
+	VFMADD231PS 32(SI), Y0, Y2
+	VMOVUPS     Y1, (DI)
+	VMOVUPS     Y2, 32(DI)
+	ADDQ        $64, DI
+	ADDQ        $64, SI
+	SUBQ        $16, CX
+	CMPQ        CX, $16
+	JAE         loop16
+
+tail:
+	TESTQ       CX, CX
+	JZ          done
+	VMOVUPS     (DI), Y1       // the last 8
+	VFMADD231PS (SI), Y0, Y1
+	VMOVUPS     Y1, (DI)
+
+done:
+	VZEROUPPER
+	RET

@@ -65,3 +65,20 @@ func TestDealRow(t *testing.T) {
 		checkGuard(t, fmt.Sprintf("panels=%d", panels), dst)
 	}
 }
+
+// TestAxpy checks axpy (assembly for whole blocks of 8 where the CPU has
+// it) against the plain loop for every length up to 40, with guard bands.
+func TestAxpy(t *testing.T) {
+	r := newRand(15)
+	for n := range 41 {
+		b := randSlice(r, n)
+		c := guarded(n+3, randSlice(r, n+3))
+		want := f64(c)
+		for i, v := range b {
+			want[i] = float64(float32(want[i]) + float32(-1.5)*v)
+		}
+		axpy(c, -1.5, b)
+		closeTo(t, fmt.Sprintf("n=%d", n), c, want, 1e-6, 1e-6)
+		checkGuard(t, fmt.Sprintf("n=%d", n), c)
+	}
+}
