@@ -16,7 +16,7 @@ func init() {
 	}
 }
 
-// transpose8AVX2 is transpose8 in AVX2 assembly, in transpose_amd64.s; n
+// transpose8AVX2 is transpose8 in AVX2 assembly, in vector_amd64.s; n
 // is a multiple of 8.
 //
 //go:noescape
@@ -28,19 +28,19 @@ func transpose8AVX2(src *float32, lds int, dst *float32, ldd int, n int)
 //go:noescape
 func maxAVX2(x *float32, n int) float32
 
-// dealRowAVX is dealRow in AVX assembly, in transpose_amd64.s.
+// dealRowAVX is dealRow in AVX assembly, in vector_amd64.s.
 //
 //go:noescape
 func dealRowAVX(src *float32, dst *float32, ldd int, panels int)
 
 // packA6AVX2 interleaves six rows of A into a micro-kernel panel, scaled
-// by alpha, in AVX2 assembly (transpose_amd64.s); k is a multiple of 8.
+// by alpha, in AVX2 assembly (vector_amd64.s); k is a multiple of 8.
 //
 //go:noescape
 func packA6AVX2(src *float32, lda int, dst *float32, k int, alpha float32)
 
 // axpyAVX2 is c[i] += a*b[i] for n floats (a multiple of 8) in AVX2 and
-// FMA assembly (transpose_amd64.s).
+// FMA assembly (vector_amd64.s).
 //
 //go:noescape
 func axpyAVX2(c *float32, a float32, b *float32, n int)

@@ -2,8 +2,13 @@ package cpu
 
 import "math"
 
-// transpose8Kernel and maxKernel are the assembly versions of transpose8
-// and maxOf for lengths that are multiples of 8, where the CPU has them.
+// Small vector routines with AVX2 versions in vector_amd64.s: the
+// transposes and copies that pack GEMM panels, the row maximum of the
+// softmax, and axpy (in gemm.go).
+
+// transpose8Kernel, maxKernel and dealRowKernel are the assembly versions
+// of transpose8, maxOf and dealRow for lengths that are multiples of 8,
+// where the CPU has them.
 var (
 	transpose8Kernel func(src *float32, lds int, dst *float32, ldd int, n int)
 	maxKernel        func(x *float32, n int) float32
