@@ -1,0 +1,230 @@
+//go:build cuda || cudaemu
+
+package cuda_test
+
+// Tests and benchmarks of the whole model on the CUDA backend. They live in
+// an external test package because they import gan, which kernels/cuda
+// itself must not. On the emulator the model is too slow to run (every
+// switch between emulated CUDA threads costs an OS context switch), so the
+// training test needs SEMGAN_CUDAEMU_SLOW=1 there and the benchmarks skip.
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/semgan/semgan/autograd"
+	"github.com/semgan/semgan/gan"
+	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/kernels/cuda"
+	"github.com/semgan/semgan/nn"
+	"github.com/semgan/semgan/tensor"
+)
+
+// device opens the cuda backend, makes it the default device for the test
+// and restores the previous default afterwards. On the emulator it skips
+// unless slow is allowed.
+func device(tb testing.TB, slowOnEmulator bool) *cuda.Backend {
+	tb.Helper()
+	b, err := kernels.Open("cuda")
+	if err != nil {
+		if os.Getenv("SEMGAN_CUDA_REQUIRE") == "1" {
+			tb.Fatalf("SEMGAN_CUDA_REQUIRE=1 but: %v", err)
+		}
+		tb.Skipf("no CUDA device: %v", err)
+	}
+	be := b.(*cuda.Backend)
+	if strings.HasPrefix(be.Device(), "cudaemu") && !slowOnEmulator {
+		tb.Skip("the emulator is too slow for the whole model")
+	}
+	prev := tensor.Default()
+	tensor.SetDefault(be)
+	tb.Cleanup(func() { tensor.SetDefault(prev) })
+	return be
+}
+
+// TestTrainStepLiveBytesFlat checks that the caching allocator's live bytes
+// stay flat over training steps of a tiny paper model: every intermediate
+// is freed, and only the parameters, optimiser state and image pools stay.
+func TestTrainStepLiveBytesFlat(t *testing.T) {
+	be := device(t, os.Getenv("SEMGAN_CUDAEMU_SLOW") == "1")
+	cfg, err := gan.Preset("paper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// On a GPU: attention at the paper's place. On the emulator: the
+	// smallest model that has every other layer (attention needs NGF >= 8,
+	// which makes a step take many minutes there).
+	cfg.NGF, cfg.NDF, cfg.Blocks, cfg.DLayers = 8, 8, 1, 2
+	cfg.Attention = gan.AfterLastUp
+	cfg.Batch, cfg.PoolSize = 2, 2
+	size := 32
+	if strings.HasPrefix(be.Device(), "cudaemu") {
+		cfg.NGF, cfg.NDF, cfg.DLayers, cfg.Attention, cfg.Batch, size = 2, 1, 1, gan.NoAttention, 1, 8
+	}
+	tr, err := gan.NewTrainer(cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live []int64
+	for step := range 6 {
+		rng := tr.SampleRNG(tr.Step)
+		a := tensor.Uniform(rng, -1, 1, cfg.Batch, 3, size, size)
+		b := tensor.Uniform(rng, -1, 1, cfg.Batch, 3, size, size)
+		l, err := tr.TrainStep(a, b)
+		if err != nil {
+			t.Fatalf("step %d: %v", step, err)
+		}
+		a.Free()
+		b.Free()
+		if err := be.Synchronize(); err != nil {
+			t.Fatalf("step %d: device error: %v", step, err)
+		}
+		live = append(live, be.LiveBytes())
+		t.Logf("step %d: live %d bytes, cached %d bytes, losses %v", step, be.LiveBytes(), be.CachedBytes(), l.Values())
+	}
+	// The pools fill during the first PoolSize steps; from then on nothing
+	// more is kept.
+	for i := cfg.PoolSize + 1; i < len(live); i++ {
+		if live[i] != live[cfg.PoolSize] {
+			t.Errorf("live bytes after step %d: %d, after step %d: %d (all: %v)", i, live[i], cfg.PoolSize, live[cfg.PoolSize], live)
+		}
+	}
+}
+
+// BenchmarkGeneratorInfer256 times the paper's generator (NGF 64, 9
+// residual blocks, attention after the last upsampling) translating one
+// 256x256 image without a graph.
+func BenchmarkGeneratorInfer256(b *testing.B) {
+	be := device(b, false)
+	cfg, err := gan.Preset("paper")
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := tensor.NewRNG(cfg.Seed)
+	g := gan.NewGenerator(rng, gan.GeneratorConfig{InC: 3, OutC: 3, NGF: cfg.NGF, Blocks: cfg.Blocks, Attention: cfg.Attention})
+	nn.InitNormal(g, rng, 0.02)
+	x := tensor.Uniform(rng, -1, 1, 1, 3, 256, 256)
+	run := func() {
+		autograd.NoGrad(func() { g.Forward(autograd.Const(x)).Value.Free() })
+		if err := be.Synchronize(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	run() // warm the allocator's cache and the driver's JIT
+	b.ResetTimer()
+	for range b.N {
+		run()
+	}
+}
+
+// BenchmarkTrainIter256Batch8 times one training iteration of the paper
+// preset (both generators and discriminators, all losses, both Adam steps)
+// at 256x256 with 8 images per domain.
+func BenchmarkTrainIter256Batch8(b *testing.B) {
+	be := device(b, false)
+	cfg, err := gan.Preset("paper")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.Batch = 8
+	tr, err := gan.NewTrainer(cfg, 3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := tensor.NewRNG(4)
+	a := tensor.Uniform(rng, -1, 1, cfg.Batch, 3, 256, 256)
+	c := tensor.Uniform(rng, -1, 1, cfg.Batch, 3, 256, 256)
+	run := func() {
+		if _, err := tr.TrainStep(a, c); err != nil {
+			b.Fatal(err)
+		}
+		if err := be.Synchronize(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	run()
+	b.ResetTimer()
+	for range b.N {
+		run()
+	}
+}
+
+// BenchmarkSgemm4096 reports the GFLOP/s of one 4096^3 product.
+func BenchmarkSgemm4096(b *testing.B) {
+	be := device(b, false)
+	const n = 4096
+	x, y, z := be.Alloc(n*n), be.Alloc(n*n), be.Alloc(n*n)
+	defer func() { be.Free(x); be.Free(y); be.Free(z) }()
+	p := kernels.GemmParams{M: n, N: n, K: n, Alpha: 1, Batch: 1}
+	be.Gemm(p, x, y, z)
+	if err := be.Synchronize(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		be.Gemm(p, x, y, z)
+	}
+	if err := be.Synchronize(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(2*n*n*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkConv3x3_256_64 reports the GFLOP/s of a 3x3 convolution of 256
+// to 256 channels on 8 images of 64x64 (a residual block's), forward.
+func BenchmarkConv3x3_256_64(b *testing.B) {
+	be := device(b, false)
+	p := kernels.ConvParams{N: 8, InC: 256, InH: 64, InW: 64, OutC: 256, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}
+	x, w, y := be.Alloc(p.XLen()), be.Alloc(p.WLen()), be.Alloc(p.YLen())
+	defer func() { be.Free(x); be.Free(w); be.Free(y) }()
+	be.ConvForward(p, x, w, nil, y)
+	if err := be.Synchronize(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		be.ConvForward(p, x, w, nil, y)
+	}
+	if err := be.Synchronize(); err != nil {
+		b.Fatal(err)
+	}
+	flops := 2 * float64(p.N*p.OutC*p.OutH()*p.OutW()*p.InC*p.KH*p.KW)
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkAttention256 reports the GFLOP/s of the fused attention forward
+// and backward at the paper's placement: 64 channels (Dk 8) over the
+// 65,536 positions of a 256x256 image, one image.
+func BenchmarkAttention256(b *testing.B) {
+	be := device(b, false)
+	p := kernels.AttentionParams{Batch: 1, Dk: 8, Dv: 64, Nq: 256 * 256, Nk: 256 * 256, Scale: 1}
+	q, k, v := be.Alloc(p.Dk*p.Nq), be.Alloc(p.Dk*p.Nk), be.Alloc(p.Dv*p.Nk)
+	o, lse, do := be.Alloc(p.Dv*p.Nq), be.Alloc(p.Nq), be.Alloc(p.Dv*p.Nq)
+	dq, dk, dv := be.Alloc(p.Dk*p.Nq), be.Alloc(p.Dk*p.Nk), be.Alloc(p.Dv*p.Nk)
+	defer func() {
+		for _, x := range []kernels.Buffer{q, k, v, o, lse, do, dq, dk, dv} {
+			be.Free(x)
+		}
+	}()
+	run := func() {
+		be.AttentionForward(p, q, k, v, o, lse)
+		be.AttentionBackward(p, q, k, v, o, lse, do, dq, dk, dv)
+	}
+	run()
+	if err := be.Synchronize(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		run()
+	}
+	if err := be.Synchronize(); err != nil {
+		b.Fatal(err)
+	}
+	// Forward: scores and output, 2*Nq*Nk*(Dk+Dv); backward recomputes the
+	// scores and forms dP, dq, dk, dv: about 2*Nq*Nk*(2*Dk+2*Dv+Dk+Dv).
+	nn2 := 2 * float64(p.Nq) * float64(p.Nk)
+	flops := nn2*float64(p.Dk+p.Dv) + nn2*float64(3*p.Dk+3*p.Dv)
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

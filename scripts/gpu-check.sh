@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Builds here, without a GPU, everything a GPU machine needs to check the
+# CUDA backend, into one folder, and prints the one command to run there.
+#
+# Usage, from anywhere in the repository:
+#
+#     scripts/gpu-check.sh [FOLDER]        # default: /tmp/semgan-gpu-check
+#
+# The folder holds:
+#   kernels-cuda.test   go test -c -tags cuda ./kernels/cuda: every kernel
+#                       against the CPU backend, the live-bytes training test,
+#                       and the benchmarks (generator inference at 256x256, a
+#                       paper training iteration at 256x256 batch 8, SGEMM,
+#                       convolution and attention in GFLOP/s)
+#   bench, horse2zebra  the example programs built with -tags cuda, where
+#                       they build (they only offer -device cuda if they
+#                       import kernels/cuda; the script says whether they do)
+#   torch_gpu.py        the same two model cases in PyTorch on the GPU, with
+#                       the networks of scripts/bench_torch.py (copied along
+#                       with testdata/golden.py)
+#   run.sh              the command to run there: kernel tests, then the Go
+#                       timings, then PyTorch's if it has CUDA, then the
+#                       ratios. Everything it prints is also in run.log.
+#
+# The binaries link libcuda.so.1 dynamically (the GPU machine's driver) and
+# glibc of this machine (Debian bookworm); the GPU machine needs a glibc at
+# least as new.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-/tmp/semgan-gpu-check}
+cd "$root"
+
+bash scripts/install-cuda.sh
+rm -rf "$out"
+mkdir -p "$out/torch/scripts" "$out/torch/testdata"
+
+echo "gpu-check: building kernels-cuda.test"
+go test -c -tags cuda -o "$out/kernels-cuda.test" ./kernels/cuda
+
+notes=()
+for prog in bench horse2zebra; do
+	if [ ! -d "examples/$prog" ]; then
+		continue
+	fi
+	if go build -tags cuda -o "$out/$prog" "./examples/$prog" 2>"$out/$prog.build.log"; then
+		if go list -tags cuda -deps "./examples/$prog" | grep -qx 'github.com/semgan/semgan/kernels/cuda'; then
+			notes+=("examples/$prog: built with the cuda backend (-device cuda)")
+		else
+			notes+=("examples/$prog: built, but it does not import kernels/cuda, so -device cuda is not available in it")
+		fi
+		rm -f "$out/$prog.build.log"
+	else
+		notes+=("examples/$prog: does not build with -tags cuda (see $prog.build.log)")
+	fi
+done
+
+cp scripts/bench_torch.py "$out/torch/scripts/"
+cp testdata/golden.py "$out/torch/testdata/"
+
+cat >"$out/torch_gpu.py" <<'EOF'
+#!/usr/bin/env python3
+"""PyTorch on the GPU, for the model cases that kernels-cuda.test times:
+the paper's generator (NGF 64, 9 blocks, SAGAN after the last upsampling)
+on one 256x256 image without autograd, and one training iteration of the
+paper preset at 256x256 with 8 images per domain. The networks and the
+iteration are those of scripts/bench_torch.py, moved to the GPU. Prints one
+JSON object per case: {"name", "seconds"} (median of 3 after a warm-up) or
+{"name", "error"} (for instance out of memory: SAGAN holds the N x N
+attention matrix, N = 65536 here)."""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch", "scripts"))
+import torch  # noqa: E402
+import bench_torch as bt  # noqa: E402
+
+
+def timed(run, reps=3):
+    run()
+    torch.cuda.synchronize()
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        run()
+        torch.cuda.synchronize()
+        ts.append(time.perf_counter() - t0)
+    return sorted(ts)[len(ts) // 2]
+
+
+def gen_infer():
+    g = bt.Generator(64, 9, "up2")
+    bt.init_normal(g)
+    with torch.no_grad():
+        g.attn.gamma.fill_(0.5)
+    g.cuda()
+    x = (torch.rand(1, 3, 256, 256) * 2 - 1).cuda()
+
+    def run():
+        with torch.no_grad():
+            g(x)
+    return run
+
+
+def train_iter():
+    tr = bt.Trainer("up2")
+    for net in (tr.GA, tr.GB, tr.DA, tr.DB):
+        net.cuda()  # in place: the optimisers keep their parameters
+    a = (torch.rand(8, 3, 256, 256) * 2 - 1).cuda()
+    b = (torch.rand(8, 3, 256, 256) * 2 - 1).cuda()
+    return lambda: tr.step(a, b)
+
+
+print(json.dumps({"name": "device", "torch": torch.__version__, "gpu": torch.cuda.get_device_name(0)}))
+for name, setup in [("GeneratorInfer256", gen_infer), ("TrainIter256Batch8", train_iter)]:
+    try:
+        print(json.dumps({"name": name, "seconds": timed(setup())}), flush=True)
+    except RuntimeError as e:  # CUDA out of memory among others
+        print(json.dumps({"name": name, "error": str(e).splitlines()[0][:200]}), flush=True)
+    torch.cuda.empty_cache()
+EOF
+
+cat >"$out/run.sh" <<'EOF'
+#!/usr/bin/env bash
+# Runs the CUDA backend's checks on this GPU machine; see
+# scripts/gpu-check.sh in the semgan repository. Output also goes to run.log.
+set -uo pipefail
+cd "$(dirname "$0")"
+exec > >(tee run.log) 2>&1
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+status=0
+
+echo "== 1. every kernel against the CPU backend (and the live-bytes training test)"
+SEMGAN_CUDA_REQUIRE=1 ./kernels-cuda.test -test.run . -test.v -test.timeout 20m >tests.log 2>&1 || status=1
+grep -E '^(=== RUN|--- (PASS|FAIL|SKIP)|PASS|FAIL|ok )|device:|Error|off \(' tests.log | grep -v '^=== RUN' | head -80
+grep -m1 'device:' tests.log || true
+
+echo "== 2. semgan on the GPU (Go benchmarks)"
+SEMGAN_CUDA_REQUIRE=1 ./kernels-cuda.test -test.run '^$' -test.bench . -test.benchtime 3x -test.timeout 30m 2>&1 | tee bench.log || status=1
+
+echo "== 3. PyTorch on the GPU"
+py=${PYTHON:-python3}
+if "$py" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+	"$py" torch_gpu.py | tee torch.log || status=1
+else
+	echo "no PyTorch with CUDA here ($py); skipped"
+	: >torch.log
+fi
+
+echo "== 4. ratios (PyTorch seconds / semgan seconds; > 1: semgan faster)"
+for name in GeneratorInfer256 TrainIter256Batch8; do
+	go_ns=$(awk -v n="Benchmark$name" '$1 ~ "^"n"(-[0-9]+)?$" {for (i = 2; i <= NF; i++) if ($(i+1) == "ns/op") print $i}' bench.log | tail -n 1)
+	torch_s=$(sed -n "s/.*\"name\": \"$name\", \"seconds\": \([0-9.e-]*\).*/\1/p" torch.log | tail -n 1)
+	torch_err=$(sed -n "s/.*\"name\": \"$name\", \"error\": \"\(.*\)\".*/\1/p" torch.log | tail -n 1)
+	go_s=$(awk -v ns="${go_ns:-}" 'BEGIN {if (ns != "") printf "%.4f", ns / 1e9}')
+	if [ -n "$go_s" ] && [ -n "$torch_s" ]; then
+		awk -v n="$name" -v g="$go_s" -v t="$torch_s" 'BEGIN {printf "%-20s semgan %8.4f s   torch %8.4f s   ratio %.2f\n", n, g, t, t / g}'
+	else
+		go_txt=n/a
+		[ -z "$go_s" ] || go_txt="$go_s s"
+		printf '%-20s semgan %s   torch %s\n' "$name" "$go_txt" "${torch_s:-${torch_err:-n/a}}"
+	fi
+done
+grep 'GFLOP/s' bench.log || true
+echo "exit status $status (0: all kernel tests passed and everything ran)"
+exit $status
+EOF
+chmod +x "$out/run.sh" "$out/torch_gpu.py"
+
+echo
+for n in "${notes[@]}"; do
+	echo "gpu-check: $n"
+done
+echo "gpu-check: built $(du -sh "$out" | cut -f1) in $out. Copy that folder to the GPU machine and run there:"
+echo
+echo "    $out/run.sh"
