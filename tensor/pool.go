@@ -1,0 +1,145 @@
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/kernels/cpu"
+)
+
+// PoolOpts are the hyper-parameters of a square-window pooling, as the
+// arguments of PyTorch's max_pool2d and avg_pool2d without ceil mode or
+// dilation. A zero Stride means Kernel (PyTorch's default).
+type PoolOpts struct {
+	Kernel, Stride, Padding int
+	// CountIncludePad makes average pooling divide by the whole window,
+	// padding included (PyTorch's default); without it the divisor is the
+	// number of input elements in the window. Max pooling ignores it.
+	CountIncludePad bool
+}
+
+func poolParams(op string, x *Tensor, o PoolOpts) kernels.PoolParams {
+	mustRank(op, "input", x, 4)
+	s := o.Stride
+	if s == 0 {
+		s = o.Kernel
+	}
+	p := kernels.PoolParams{N: x.shape[0], C: x.shape[1], H: x.shape[2], W: x.shape[3],
+		KH: o.Kernel, KW: o.Kernel, StrideH: s, StrideW: s, PadH: o.Padding, PadW: o.Padding,
+		CountIncludePad: o.CountIncludePad}
+	if err := p.Validate(); err != nil {
+		panic(fmt.Sprintf("tensor: %s: input %v, %+v: %v", op, x.shape, o, err))
+	}
+	return p
+}
+
+// pooling returns dev's pooling primitives, or nil if dev has none and the
+// host must compute.
+func pooling(dev kernels.Backend) kernels.Pooling {
+	pl, _ := dev.(kernels.Pooling)
+	return pl
+}
+
+// MaxPool2d returns the maximum of each window of x [N, C, H, W], as
+// torch's max_pool2d: [N, C, OutH, OutW]. On a backend without
+// kernels.Pooling it computes on the host. It panics on a rank other than 4
+// or options the input cannot take (see kernels.PoolParams.Validate).
+func MaxPool2d(x *Tensor, o PoolOpts) *Tensor {
+	p := poolParams("MaxPool2d", x, o)
+	y := New(x.dev, p.N, p.C, p.OutH(), p.OutW())
+	if pl := pooling(x.dev); pl != nil {
+		pl.MaxPoolForward(p, x.buf, y.buf)
+		return y
+	}
+	ys := make([]float32, y.Len())
+	cpu.MaxPoolForward(p, x.Data(), ys)
+	y.SetData(ys)
+	return y
+}
+
+// MaxPool2dBackward accumulates into dx the gradient of MaxPool2d given dy:
+// each element of dy goes to the input element its window's maximum came
+// from.
+func MaxPool2dBackward(x *Tensor, o PoolOpts, dy, dx *Tensor) {
+	p := poolParams("MaxPool2dBackward", x, o)
+	mustSameDevice("MaxPool2dBackward", x, dy, dx)
+	mustShape("MaxPool2dBackward", "dy", dy, p.N, p.C, p.OutH(), p.OutW())
+	mustShape("MaxPool2dBackward", "dx", dx, x.shape...)
+	if pl := pooling(x.dev); pl != nil {
+		pl.MaxPoolBackward(p, x.buf, dy.buf, dx.buf)
+		return
+	}
+	dxs := dx.Data()
+	cpu.MaxPoolBackward(p, x.Data(), dy.Data(), dxs)
+	dx.SetData(dxs)
+}
+
+// AvgPool2d returns the average of each window of x [N, C, H, W], as
+// torch's avg_pool2d (with count_include_pad as o.CountIncludePad says):
+// [N, C, OutH, OutW]. On a backend without kernels.Pooling it computes on
+// the host. It panics as MaxPool2d does.
+func AvgPool2d(x *Tensor, o PoolOpts) *Tensor {
+	p := poolParams("AvgPool2d", x, o)
+	y := New(x.dev, p.N, p.C, p.OutH(), p.OutW())
+	if pl := pooling(x.dev); pl != nil {
+		pl.AvgPoolForward(p, x.buf, y.buf)
+		return y
+	}
+	ys := make([]float32, y.Len())
+	cpu.AvgPoolForward(p, x.Data(), ys)
+	y.SetData(ys)
+	return y
+}
+
+// AvgPool2dBackward accumulates into dx the gradient of AvgPool2d given dy.
+// x only supplies the input's shape.
+func AvgPool2dBackward(x *Tensor, o PoolOpts, dy, dx *Tensor) {
+	p := poolParams("AvgPool2dBackward", x, o)
+	mustSameDevice("AvgPool2dBackward", x, dy, dx)
+	mustShape("AvgPool2dBackward", "dy", dy, p.N, p.C, p.OutH(), p.OutW())
+	mustShape("AvgPool2dBackward", "dx", dx, x.shape...)
+	if pl := pooling(x.dev); pl != nil {
+		pl.AvgPoolBackward(p, dy.buf, dx.buf)
+		return
+	}
+	dxs := dx.Data()
+	cpu.AvgPoolBackward(p, dy.Data(), dxs)
+	dx.SetData(dxs)
+}
+
+// planeBroadcast describes a value per (n, c) plane broadcast over the
+// planes of t [N, C, ...].
+func planeBroadcast(t *Tensor) kernels.BroadcastParams {
+	planes := t.shape[0] * t.shape[1]
+	return kernels.BroadcastParams{Shape: [4]int{1, 1, planes, t.Len() / planes}, BStride: [4]int{0, 0, 1, 0}}
+}
+
+// GlobalAvgPool2d returns the mean of each (n, c) plane of x [N, C, H, W]
+// as [N, C, 1, 1]: torch's adaptive_avg_pool2d to 1x1. It panics on a rank
+// other than 4 or an empty plane.
+func GlobalAvgPool2d(x *Tensor) *Tensor {
+	mustRank("GlobalAvgPool2d", "input", x, 4)
+	if x.Len() == 0 {
+		panic(fmt.Sprintf("tensor: GlobalAvgPool2d: empty input %v", x.shape))
+	}
+	y := New(x.dev, x.shape[0], x.shape[1], 1, 1)
+	x.dev.SumTo(planeBroadcast(x), x.buf, y.buf)
+	y.ScaleInPlace(1 / float32(x.shape[2]*x.shape[3]))
+	return y
+}
+
+// GlobalAvgPool2dBackward accumulates into dx the gradient of
+// GlobalAvgPool2d given dy [N, C, 1, 1]: each plane of dx gets its dy
+// divided by the plane's size.
+func GlobalAvgPool2dBackward(x, dy, dx *Tensor) {
+	mustRank("GlobalAvgPool2dBackward", "input", x, 4)
+	mustSameDevice("GlobalAvgPool2dBackward", x, dy, dx)
+	mustShape("GlobalAvgPool2dBackward", "dy", dy, x.shape[0], x.shape[1], 1, 1)
+	mustShape("GlobalAvgPool2dBackward", "dx", dx, x.shape...)
+	if x.Len() == 0 {
+		return
+	}
+	g := Apply(kernels.Scale, 1/float32(x.shape[2]*x.shape[3]), dy)
+	x.dev.Binary(kernels.Add, planeBroadcast(x), dx.buf, g.buf, dx.buf)
+	g.Free()
+}
