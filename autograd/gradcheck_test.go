@@ -50,3 +50,25 @@ func TestGradCheckNeedsAGradient(t *testing.T) {
 	x := Const(tensor.Full(1, 3))
 	require.Error(t, GradCheck(func(in []*Var) *Var { return Tanh(in[0]) }, []*Var{x}, DefaultGradCheck))
 }
+
+// avgPoolCountingPadding is AvgPool2d excluding the padding from the
+// average whose backward divides by the whole window instead, the mistake
+// of confusing count_include_pad=False with the default: wrong at the
+// border only.
+func avgPoolCountingPadding(x *Var, o tensor.PoolOpts) *Var {
+	y := tensor.AvgPool2d(x.Value, o)
+	return record(y, []*Var{x}, func(dy *tensor.Tensor) {
+		wrong := o
+		wrong.CountIncludePad = true
+		tensor.AvgPool2dBackward(x.Value, wrong, dy, x.grad())
+	})
+}
+
+func TestGradCheckCatchesWrongPoolBackward(t *testing.T) {
+	o := tensor.PoolOpts{Kernel: 3, Stride: 1, Padding: 1}
+	x := Param(tensor.Normal(tensor.NewRNG(8), 0, 1, 2, 3, 5, 4))
+	require.NoError(t, GradCheck(func(in []*Var) *Var { return AvgPool2d(in[0], o) }, []*Var{x}, DefaultGradCheck))
+	err := GradCheck(func(in []*Var) *Var { return avgPoolCountingPadding(in[0], o) }, []*Var{x}, DefaultGradCheck)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "gradient mismatch")
+}
