@@ -22,13 +22,18 @@ func StateDict(m Module) map[string]*tensor.Tensor {
 }
 
 // ignoredKeySuffixes name buffers that PyTorch checkpoints may carry and
-// semgan's layers do not have (running statistics of norm layers).
+// most of semgan's layers do not have (running statistics of norm layers,
+// such as the InstanceNorm layers of old CycleGAN checkpoints). A key is
+// only ignored when m has no parameter of that name: BatchNorm2d lists its
+// running_mean and running_var among its parameters, so they load (and
+// are required) like any other.
 var ignoredKeySuffixes = []string{".running_mean", ".running_var", ".num_batches_tracked"}
 
 // LoadStateDict copies sd's tensors into m's parameters. Every parameter
-// must be present with its exact shape; keys of running statistics are
-// ignored and any other unknown key is an error. On error m is unchanged and
-// the message lists every missing, mis-shaped and unexpected key.
+// must be present with its exact shape; keys of running statistics that m
+// does not have are ignored and any other unknown key is an error. On
+// error m is unchanged and the message lists every missing, mis-shaped and
+// unexpected key.
 func LoadStateDict(m Module, sd map[string]*tensor.Tensor) error {
 	var missing, misshaped, unexpected []string
 	params := m.Parameters()
