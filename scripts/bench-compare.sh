@@ -9,7 +9,7 @@
 #
 #     scripts/bench-compare.sh                      # every case, 5 rounds
 #     scripts/bench-compare.sh 'sgemm|conv' 9       # a selection, 9 rounds
-#     scripts/bench-compare.sh '^train_iter_256_paper_up2$' 1
+#     WARMUP=0 scripts/bench-compare.sh '^train_iter_256_paper_up2$' 1
 #
 # CASES_REGEXP selects cases by name (default: all; the list comes from
 # `examples/bench -list`, so it is Go regexp syntax; PyTorch gets each name
@@ -18,6 +18,9 @@
 # fresh process doing WARMUP untimed and one timed repetition (A B A B ...),
 # so that load from others on a shared machine falls on both sides alike.
 # A side that fails (out of memory, error) is not run again for that case.
+# The training iterations at 256x256 take minutes per process on a 2-core
+# machine (the warm-up doubles that); WARMUP=0 halves it, at the price of
+# timing a first iteration.
 #
 # Columns: the median of each side's timed repetitions, ratio = torch
 # seconds / go seconds (> 1 means Go is faster), and each side's largest

@@ -47,6 +47,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True  # leave no __pycache__ in testdata/
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testdata"))
 import golden  # noqa: E402  (the reference networks)
 
@@ -388,6 +389,8 @@ def write_json(path, results):
 
 
 def print_table(results, times):
+    if not results:
+        return
     width = max([len("case")] + [len(r["name"]) for r in results])
     print("%-*s  %10s  %10s  %10s  %8s  %12s" % (width, "case", "median s", "min s", "max s", "GFLOP/s", "peak RSS MiB"))
     for r in results:

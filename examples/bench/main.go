@@ -210,6 +210,9 @@ func formatReps(xs []float64) string {
 }
 
 func printTable(w io.Writer, results []result) {
+	if len(results) == 0 {
+		return
+	}
 	// Names are padded to one width so that they read left-aligned in a
 	// right-aligned table.
 	width := len("case")
