@@ -151,7 +151,9 @@ func gemmOn(w int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 	if m == 0 || n == 0 {
 		return
 	}
-	packed := microKernel != nil && alpha != 0 && k > 0
+	product := alpha != 0 && k > 0
+	small := product && m < packMR && axpy4Kernel != nil
+	packed := product && !small && microKernel != nil
 	// C = beta*C first, so that the product can be accumulated into C. The
 	// packed path writes C itself when beta is 0.
 	for i := range m {
@@ -166,15 +168,25 @@ func gemmOn(w int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 			}
 		}
 	}
-	if alpha == 0 || k == 0 {
-		return
-	}
-	if packed {
+	switch {
+	case !product:
+	case small:
+		// Columns of C split over the goroutines, in runs of 8.
+		parallelChunks((n+7)/8, w, func(_, lo, hi int) {
+			j0, j1 := lo*8, min(hi*8, n)
+			bj := b[j0:]
+			if transB {
+				bj = b[j0*ldb:]
+			}
+			gemmSmallM(transA, transB, m, j1-j0, k, alpha, a, lda, bj, ldb, c[j0:], ldc)
+		})
+	case packed:
 		gemmPacked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, w)
-		return
+	default:
+		gemmAxpy(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, s)
 	}
-	gemmAxpy(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, s)
 }
+
 
 // gemmAxpy is the pure-Go product: C += alpha*op(A)*op(B), with the
 // arguments of gemmSerial. Four rows of C at a time are updated with rows of

@@ -69,25 +69,34 @@ func checkGemm(t *testing.T, p kernels.GemmParams, seed uint64) bool {
 	return ok
 }
 
-// gemmPaths are the ways a product can be computed: the pure-Go axpy
-// loops, the packed scheme with the Go micro-kernel (which tests the
-// packing on every machine), and the assembly micro-kernel where the CPU
-// has one.
-func gemmPaths() map[string]func(int, *float32, *float32, *float32, int, bool) {
-	paths := map[string]func(int, *float32, *float32, *float32, int, bool){
-		"axpy": nil, "packed-go": microKernelGo}
+// gemmPath is one way a product can be computed: which micro-kernel the
+// packed path uses (nil: no packed path) and whether products with few rows
+// take the assembly path of gemm_small.go.
+type gemmPath struct {
+	micro  func(int, *float32, *float32, *float32, int, bool)
+	smallM bool
+}
+
+// gemmPaths are the pure-Go axpy loops, the packed scheme with the Go
+// micro-kernel (which tests the packing on every machine), and, where the
+// CPU has them, the assembly micro-kernel with the small-M kernels.
+func gemmPaths() map[string]gemmPath {
+	paths := map[string]gemmPath{"axpy": {}, "packed-go": {micro: microKernelGo}}
 	if microKernel != nil {
-		paths["packed-asm"] = microKernel
+		paths["asm"] = gemmPath{micro: microKernel, smallM: axpy4Kernel != nil}
 	}
 	return paths
 }
 
 // onEveryGemmPath runs f as a subtest once per entry of gemmPaths.
 func onEveryGemmPath(t *testing.T, f func(t *testing.T)) {
-	saved := microKernel
-	defer func() { microKernel = saved }()
-	for name, k := range gemmPaths() {
-		microKernel = k
+	micro, axpy4, dot4 := microKernel, axpy4Kernel, dot4Kernel
+	defer func() { microKernel, axpy4Kernel, dot4Kernel = micro, axpy4, dot4 }()
+	for name, path := range gemmPaths() {
+		microKernel, axpy4Kernel, dot4Kernel = path.micro, nil, nil
+		if path.smallM {
+			axpy4Kernel, dot4Kernel = axpy4, dot4
+		}
 		t.Run(name, f)
 	}
 }

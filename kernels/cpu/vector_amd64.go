@@ -7,6 +7,8 @@ import "golang.org/x/sys/cpu"
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		axpyKernel = axpyAVX2
+		axpy4Kernel = axpy4AVX2
+		dot4Kernel = dot4AVX2
 	}
 	if cpu.X86.HasAVX2 {
 		transpose8Kernel = transpose8AVX2
@@ -44,3 +46,15 @@ func packA6AVX2(src *float32, lda int, dst *float32, k int, alpha float32)
 //
 //go:noescape
 func axpyAVX2(c *float32, a float32, b *float32, n int)
+
+// axpy4AVX2 updates four rows of C from one row of B (see gemm_small.go)
+// in AVX2 and FMA assembly; n is a multiple of 8.
+//
+//go:noescape
+func axpy4AVX2(c *[4]*float32, a *[4]float32, b *float32, n int)
+
+// dot4AVX2 computes four dot products against one row of B (see
+// gemm_small.go) in AVX2 and FMA assembly; n is a multiple of 8.
+//
+//go:noescape
+func dot4AVX2(a *[4]*float32, b *float32, n int, out *[4]float32)

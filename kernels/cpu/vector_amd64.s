@@ -250,3 +250,88 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func axpy4AVX2(c *[4]*float32, a *[4]float32, b *float32, n int)
+//
+// c[r][j] += a[r] * b[j] for r < 4, j < n (a multiple of 8): four rows of C
+// updated from one row of B, which is read once.
+TEXT ·axpy4AVX2(SB), NOSPLIT, $0-32
+	MOVQ         c+0(FP), AX
+	MOVQ         0(AX), R8          // R8..R11 = the four rows of C
+	MOVQ         8(AX), R9
+	MOVQ         16(AX), R10
+	MOVQ         24(AX), R11
+	MOVQ         a+8(FP), AX
+	VBROADCASTSS 0(AX), Y0          // Y0..Y3 = the four coefficients
+	VBROADCASTSS 4(AX), Y1
+	VBROADCASTSS 8(AX), Y2
+	VBROADCASTSS 12(AX), Y3
+	MOVQ         b+16(FP), SI
+	MOVQ         n+24(FP), CX
+	XORQ         DX, DX             // DX = byte offset of column j
+	TESTQ        CX, CX
+	JZ           done
+
+loop:
+	VMOVUPS     (SI)(DX*1), Y4      // b[j:j+8]
+	VMOVUPS     (R8)(DX*1), Y5
+	VFMADD231PS Y4, Y0, Y5          // row 0 += a0*b
+	VMOVUPS     Y5, (R8)(DX*1)
+	VMOVUPS     (R9)(DX*1), Y6
+	VFMADD231PS Y4, Y1, Y6          // row 1
+	VMOVUPS     Y6, (R9)(DX*1)
+	VMOVUPS     (R10)(DX*1), Y7
+	VFMADD231PS Y4, Y2, Y7          // row 2
+	VMOVUPS     Y7, (R10)(DX*1)
+	VMOVUPS     (R11)(DX*1), Y8
+	VFMADD231PS Y4, Y3, Y8          // row 3
+	VMOVUPS     Y8, (R11)(DX*1)
+	ADDQ        $32, DX
+	SUBQ        $8, CX
+	JNZ         loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func dot4AVX2(a *[4]*float32, b *float32, n int, out *[4]float32)
+//
+// out[r] = sum_j a[r][j] * b[j] for r < 4, over n floats (a multiple of 8):
+// four dot products against one vector, which is read once.
+TEXT ·dot4AVX2(SB), NOSPLIT, $0-32
+	MOVQ   a+0(FP), AX
+	MOVQ   0(AX), R8                // R8..R11 = the four rows
+	MOVQ   8(AX), R9
+	MOVQ   16(AX), R10
+	MOVQ   24(AX), R11
+	MOVQ   b+8(FP), SI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0               // Y0..Y3: eight partial sums per row
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   DX, DX
+	TESTQ  CX, CX
+	JZ     reduce
+
+loop:
+	VMOVUPS     (SI)(DX*1), Y4
+	VFMADD231PS (R8)(DX*1), Y4, Y0
+	VFMADD231PS (R9)(DX*1), Y4, Y1
+	VFMADD231PS (R10)(DX*1), Y4, Y2
+	VFMADD231PS (R11)(DX*1), Y4, Y3
+	ADDQ        $32, DX
+	SUBQ        $8, CX
+	JNZ         loop
+
+reduce:
+	// Sum the eight lanes of each row: [Y0 Y1 Y2 Y3] -> four floats.
+	VHADDPS      Y1, Y0, Y0         // pairs of rows 0,1
+	VHADDPS      Y3, Y2, Y2         // pairs of rows 2,3
+	VHADDPS      Y2, Y0, Y0         // per 128-bit lane: r0 r1 r2 r3 partial
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0         // r0 r1 r2 r3
+	MOVQ         out+24(FP), AX
+	VMOVUPS      X0, (AX)
+	VZEROUPPER
+	RET

@@ -1,0 +1,107 @@
+package cpu
+
+// Products with fewer rows of C than a micro-kernel tile (a convolution to
+// 3 channels or to 1, attention with 2 key channels) would pay for packing
+// all of op(B) to use a fraction of each tile. They read op(B) once
+// instead: with B as is, four rows of C at a time are updated from each row
+// of op(B) (axpy4); with B transposed, each row of B gives four dot
+// products (dot4).
+
+// axpy4Kernel and dot4Kernel are the assembly kernels of the path, where
+// the CPU has them; n is a multiple of 8.
+var (
+	axpy4Kernel func(c *[4]*float32, a *[4]float32, b *float32, n int)
+	dot4Kernel  func(a *[4]*float32, b *float32, n int, out *[4]float32)
+)
+
+// smallMBlock is how many columns of C the non-transposed path updates per
+// sweep over op(B): four rows of 1024 floats stay in L1.
+const smallMBlock = 1024
+
+// gemmSmallM computes C += alpha*op(A)*op(B) for m < packMR, with the
+// arguments of gemmSerial (beta has been applied).
+func gemmSmallM(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, c []float32, ldc int) {
+	// The rows of alpha*op(A), each k long and contiguous.
+	abuf := getScratch(m * k)
+	defer putScratch(abuf)
+	ar := *abuf
+	for i := range m {
+		for p := range k {
+			if transA {
+				ar[i*k+p] = alpha * a[p*lda+i]
+			} else {
+				ar[i*k+p] = alpha * a[i*lda+p]
+			}
+		}
+	}
+	for i0 := 0; i0 < m; i0 += 4 {
+		rows := min(4, m-i0)
+		if transB {
+			smallMDots(rows, n, k, ar[i0*k:], b, ldb, c[i0*ldc:], ldc)
+		} else {
+			smallMAxpys(rows, n, k, ar[i0*k:], b, ldb, c[i0*ldc:], ldc)
+		}
+	}
+}
+
+// smallMAxpys adds to rows < 4 rows of c the product of those rows of A
+// (ar, k each) with op(B) = b [k, n].
+func smallMAxpys(rows, n, k int, ar, b []float32, ldb int, c []float32, ldc int) {
+	dummy := getScratch(min(n, smallMBlock))
+	defer putScratch(dummy)
+	for j0 := 0; j0 < n; j0 += smallMBlock {
+		nb := min(smallMBlock, n-j0)
+		head := nb &^ 7
+		var cr [4]*float32
+		for r := range 4 {
+			if r < rows {
+				cr[r] = &c[r*ldc+j0]
+			} else {
+				cr[r] = &(*dummy)[0] // rows past the end go to scratch, with coefficient 0
+			}
+		}
+		for p := range k {
+			brow := b[p*ldb+j0 : p*ldb+j0+nb]
+			var coef [4]float32
+			for r := range rows {
+				coef[r] = ar[r*k+p]
+			}
+			if head > 0 {
+				axpy4Kernel(&cr, &coef, &brow[0], head)
+			}
+			for r := range rows {
+				crow := c[r*ldc+j0 : r*ldc+j0+nb]
+				for j := head; j < nb; j++ {
+					crow[j] += coef[r] * brow[j]
+				}
+			}
+		}
+	}
+}
+
+// smallMDots adds to rows < 4 rows of c the product of those rows of A
+// (ar, k each) with op(B) = b^T, b [n, k]: c[r, j] += ar_r . b_j.
+func smallMDots(rows, n, k int, ar, b []float32, ldb int, c []float32, ldc int) {
+	head := k &^ 7
+	var arows [4]*float32
+	if head > 0 {
+		for r := range 4 {
+			arows[r] = &ar[min(r, rows-1)*k] // rows past the end repeat the last: results dropped
+		}
+	}
+	for j := range n {
+		brow := b[j*ldb : j*ldb+k]
+		var sums [4]float32
+		if head > 0 {
+			dot4Kernel(&arows, &brow[0], head, &sums)
+		}
+		for r := range rows {
+			s := sums[r]
+			for p := head; p < k; p++ {
+				s += ar[r*k+p] * brow[p]
+			}
+			c[r*ldc+j] += s
+		}
+	}
+}
