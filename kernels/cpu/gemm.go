@@ -187,7 +187,6 @@ func gemmOn(w int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 	}
 }
 
-
 // gemmAxpy is the pure-Go product: C += alpha*op(A)*op(B), with the
 // arguments of gemmSerial. Four rows of C at a time are updated with rows of
 // op(B) (axpy), over blocks of op(B) that stay in cache.
