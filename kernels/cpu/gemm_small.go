@@ -50,25 +50,29 @@ func gemmSmallM(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 func smallMAxpys(rows, n, k int, ar, b []float32, ldb int, c []float32, ldc int) {
 	dummy := getScratch(min(n, smallMBlock))
 	defer putScratch(dummy)
+	// The kernel's arguments, which escape to the heap: made once per call.
+	args := new(struct {
+		cr   [4]*float32
+		coef [4]float32
+	})
 	for j0 := 0; j0 < n; j0 += smallMBlock {
 		nb := min(smallMBlock, n-j0)
 		head := nb &^ 7
-		var cr [4]*float32
 		for r := range 4 {
 			if r < rows {
-				cr[r] = &c[r*ldc+j0]
+				args.cr[r] = &c[r*ldc+j0]
 			} else {
-				cr[r] = &(*dummy)[0] // rows past the end go to scratch, with coefficient 0
+				args.cr[r] = &(*dummy)[0] // rows past the end go to scratch, with coefficient 0
 			}
 		}
+		coef := &args.coef
 		for p := range k {
 			brow := b[p*ldb+j0 : p*ldb+j0+nb]
-			var coef [4]float32
 			for r := range rows {
 				coef[r] = ar[r*k+p]
 			}
 			if head > 0 {
-				axpy4Kernel(&cr, &coef, &brow[0], head)
+				axpy4Kernel(&args.cr, coef, &brow[0], head)
 			}
 			for r := range rows {
 				crow := c[r*ldc+j0 : r*ldc+j0+nb]
@@ -84,17 +88,22 @@ func smallMAxpys(rows, n, k int, ar, b []float32, ldb int, c []float32, ldc int)
 // (ar, k each) with op(B) = b^T, b [n, k]: c[r, j] += ar_r . b_j.
 func smallMDots(rows, n, k int, ar, b []float32, ldb int, c []float32, ldc int) {
 	head := k &^ 7
-	var arows [4]*float32
+	// The kernel's arguments, which escape to the heap: made once per call.
+	args := new(struct {
+		arows [4]*float32
+		sums  [4]float32
+	})
 	if head > 0 {
 		for r := range 4 {
-			arows[r] = &ar[min(r, rows-1)*k] // rows past the end repeat the last: results dropped
+			args.arows[r] = &ar[min(r, rows-1)*k] // rows past the end repeat the last: results dropped
 		}
 	}
+	sums := &args.sums
 	for j := range n {
 		brow := b[j*ldb : j*ldb+k]
-		var sums [4]float32
+		*sums = [4]float32{}
 		if head > 0 {
-			dot4Kernel(&arows, &brow[0], head, &sums)
+			dot4Kernel(&args.arows, &brow[0], head, sums)
 		}
 		for r := range rows {
 			s := sums[r]
