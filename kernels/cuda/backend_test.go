@@ -544,6 +544,8 @@ var attnCases = []kernels.AttentionParams{
 	{Batch: 2, Dk: 3, Dv: 5, Nq: 37, Nk: 45, Scale: 1},
 	{Batch: 1, Dk: 2, Dv: 16, Nq: 70, Nk: 33, Scale: 0.7},
 	{Batch: 1, Dk: 1, Dv: 1, Nq: 1, Nk: 1, Scale: 1},
+	// Wide enough that the tiles shrink to fit the shared memory.
+	{Batch: 1, Dk: 25, Dv: 200, Nq: 20, Nk: 19, Scale: 0.2},
 }
 
 func TestAttention(t *testing.T) {

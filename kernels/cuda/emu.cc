@@ -98,7 +98,6 @@ struct Pool {
 
   std::counting_semaphore<1 << 20> done{0};  // released when a block ends
   std::atomic<bool> abandoned{false};        // set by the watchdog
-  bool quit = false;
 
   void grow(int want);
   void fail(const char *fmt, ...);
@@ -224,7 +223,7 @@ void Worker::run() {
   self = this;
   for (;;) {
     go.acquire();  // the baton, for the first time in a block
-    if (pool->abandoned.load() || pool->quit) break;
+    if (pool->abandoned.load()) break;  // woken only to end
     Pool *p = pool;
     // The position of this thread in the block, x fastest, as in CUDA.
     threadIdx = uint3{tid % blockDim.x, (tid / blockDim.x) % blockDim.y, tid / (blockDim.x * blockDim.y)};

@@ -9,6 +9,7 @@ package cuda_test
 // training test needs SEMGAN_CUDAEMU_SLOW=1 there and the benchmarks skip.
 
 import (
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -44,8 +45,10 @@ func device(tb testing.TB, slowOnEmulator bool) *cuda.Backend {
 }
 
 // TestTrainStepLiveBytesFlat checks that the caching allocator's live bytes
-// stay flat over training steps of a tiny paper model: every intermediate
-// is freed, and only the parameters, optimiser state and image pools stay.
+// stay flat over training steps of a tiny paper model (every intermediate
+// is freed; only the parameters, optimiser state and image pools stay), and
+// that the losses of every step agree with the same training on the CPU
+// backend.
 func TestTrainStepLiveBytesFlat(t *testing.T) {
 	be := device(t, os.Getenv("SEMGAN_CUDAEMU_SLOW") == "1")
 	cfg, err := gan.Preset("paper")
@@ -58,25 +61,52 @@ func TestTrainStepLiveBytesFlat(t *testing.T) {
 	cfg.NGF, cfg.NDF, cfg.Blocks, cfg.DLayers = 8, 8, 1, 2
 	cfg.Attention = gan.AfterLastUp
 	cfg.Batch, cfg.PoolSize = 2, 2
-	size := 32
+	size, steps := 32, 6
 	if strings.HasPrefix(be.Device(), "cudaemu") {
+		// About two minutes per step there.
 		cfg.NGF, cfg.NDF, cfg.DLayers, cfg.Attention, cfg.Batch, size = 2, 1, 1, gan.NoAttention, 1, 8
+		steps = cfg.PoolSize + 2
 	}
+	// The same training on the CPU, step by step beside the device's.
+	cpu, err := kernels.Open("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tensor.SetDefault(cpu)
+	ref, err := gan.NewTrainer(cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tensor.SetDefault(be)
 	tr, err := gan.NewTrainer(cfg, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var live []int64
-	for step := range 6 {
+	trainStep := func(tr *gan.Trainer) gan.Losses {
 		rng := tr.SampleRNG(tr.Step)
 		a := tensor.Uniform(rng, -1, 1, cfg.Batch, 3, size, size)
 		b := tensor.Uniform(rng, -1, 1, cfg.Batch, 3, size, size)
 		l, err := tr.TrainStep(a, b)
 		if err != nil {
-			t.Fatalf("step %d: %v", step, err)
+			t.Fatalf("step %d on %s: %v", tr.Step, tensor.Default().Name(), err)
 		}
 		a.Free()
 		b.Free()
+		return l
+	}
+	var live []int64
+	for step := range steps {
+		tensor.SetDefault(cpu)
+		want := trainStep(ref)
+		tensor.SetDefault(be)
+		l := trainStep(tr)
+		for i, v := range l.Values() {
+			// Rounding differs (summation order, fused multiply-adds on
+			// the GPU) and grows a little from step to step.
+			if w := want.Values()[i]; math.Abs(float64(v-w)) > 1e-3*max(1, math.Abs(float64(w))) {
+				t.Errorf("step %d: loss %s = %v on the device, %v on the CPU", step, l.Names()[i], v, w)
+			}
+		}
 		if err := be.Synchronize(); err != nil {
 			t.Fatalf("step %d: device error: %v", step, err)
 		}
