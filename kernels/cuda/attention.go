@@ -42,6 +42,11 @@ func attnTile(fn string, p kernels.AttentionParams, floats func(t int) int) (t, 
 	panic(fmt.Sprintf("cuda: %s: Dk=%d Dv=%d need more shared memory than a block has", fn, p.Dk, p.Dv))
 }
 
+// attnBlock returns the block of the attention kernels with tile t: enough
+// threads for the largest of their loops over a tile (T x T scores, Dv x T
+// outputs), at most 256.
+func attnBlock(p kernels.AttentionParams, t int) dim3 { return block1(max(t*t, p.Dv*t, p.Dk*t)) }
+
 // AttentionForward computes o = V softmax(scale * K^T Q) column by column
 // and lse, the log-sum-exp of each query's scores (see
 // kernels.AttentionParams), overwriting both, without materialising the
@@ -57,7 +62,7 @@ func (be *Backend) AttentionForward(p kernels.AttentionParams, q, k, v, o, lse k
 	t, shared := attnTile(fn, p, func(t int) int { return 2*p.Dk*t + 2*p.Dv*t + t*t + 3*t })
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "attention_forward_f32", dim3{(p.Nq + t - 1) / t, p.Batch, 1}, block1, shared,
+	be.launch(fn, "attention_forward_f32", dim3{(p.Nq + t - 1) / t, p.Batch, 1}, attnBlock(p, t), shared,
 		ptr(qb), ptr(kb), ptr(vb), ptr(ob), ptr(lb), argInt(p.Dk), argInt(p.Dv), argInt(p.Nq), argInt(p.Nk),
 		argF32(p.Scale), argInt(t))
 }
@@ -83,20 +88,20 @@ func (be *Backend) AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse,
 	rows := p.Batch * p.Nq
 	d := be.allocLocked(rows)
 	defer be.freeLocked(d)
-	be.launch(fn, "attention_rowdot_f32", blocksFor(rows), block1, 0, ptr(ob), ptr(dob), ptr(d),
+	be.launch(fn, "attention_rowdot_f32", blocksFor(rows), block1(rows), 0, ptr(ob), ptr(dob), ptr(d),
 		argInt(p.Dv), argInt(p.Nq), argInt(rows))
 	common := []uint64{argInt(p.Dk), argInt(p.Dv), argInt(p.Nq), argInt(p.Nk), argF32(p.Scale)}
 	if dqb != nil {
 		// Qs, Ks, dQs, dOs, Vs, dS, lse, D: see attention_backward_dq_f32.
 		t, shared := attnTile(fn, p, func(t int) int { return 3*p.Dk*t + 2*p.Dv*t + t*t + 2*t })
-		be.launch(fn, "attention_backward_dq_f32", dim3{(p.Nq + t - 1) / t, p.Batch, 1}, block1, shared,
+		be.launch(fn, "attention_backward_dq_f32", dim3{(p.Nq + t - 1) / t, p.Batch, 1}, attnBlock(p, t), shared,
 			append([]uint64{ptr(qb), ptr(kb), ptr(vb), ptr(lb), ptr(d), ptr(dob), ptr(dqb)},
 				append(common, argInt(t))...)...)
 	}
 	if dkb != nil || dvb != nil {
 		// Ks, Qs, dKs, Vs, dOs, dVs, P, dS, lse, D: see attention_backward_dkdv_f32.
 		t, shared := attnTile(fn, p, func(t int) int { return 3*p.Dk*t + 3*p.Dv*t + 2*t*t + 2*t })
-		be.launch(fn, "attention_backward_dkdv_f32", dim3{(p.Nk + t - 1) / t, p.Batch, 1}, block1, shared,
+		be.launch(fn, "attention_backward_dkdv_f32", dim3{(p.Nk + t - 1) / t, p.Batch, 1}, attnBlock(p, t), shared,
 			append([]uint64{ptr(qb), ptr(kb), ptr(vb), ptr(lb), ptr(d), ptr(dob), ptr(dkb), ptr(dvb)},
 				append(common, argInt(t))...)...)
 	}

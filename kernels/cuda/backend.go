@@ -304,5 +304,10 @@ func blocksFor(n int) dim3 {
 	return dim3{max(1, min((n+threads-1)/threads, maxBlocks)), 1, 1}
 }
 
-// block1 is a 1-D block of threads.
-var block1 = dim3{threads, 1, 1}
+// block1 returns the 1-D block for n work items (elements of a grid-stride
+// loop, or of a row that a block reduces): 256 threads, fewer for small n,
+// always a whole number of warps (the block reductions need that). Small
+// blocks waste fewer threads on a GPU and save the emulator much work.
+func block1(n int) dim3 {
+	return dim3{min(threads, max(32, (n+31)/32*32)), 1, 1}
+}

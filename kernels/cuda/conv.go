@@ -87,7 +87,7 @@ func (be *Backend) ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias ker
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	if dbb != nil {
-		be.launch(fn, "conv_bias_grad_f32", dim3{min(p.OutC, maxBlocks), 1, 1}, block1, 0,
+		be.launch(fn, "conv_bias_grad_f32", dim3{min(p.OutC, maxBlocks), 1, 1}, block1(p.N*s), 0,
 			ptr(dyb), ptr(dbb), argInt(p.N), argInt(p.OutC), argInt(s))
 	}
 	if dwb == nil {

@@ -29,7 +29,7 @@ func (be *Backend) Unary(op kernels.UnaryOp, alpha float32, x, y kernels.Buffer)
 	}
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "unary_f32", blocksFor(xb.n), block1, 0,
+	be.launch(fn, "unary_f32", blocksFor(xb.n), block1(xb.n), 0,
 		argInt(int(op)), argF32(alpha), ptr(xb), ptr(yb), argInt(xb.n))
 }
 
@@ -55,7 +55,7 @@ func (be *Backend) UnaryBackward(op kernels.UnaryOp, alpha float32, x, y, dy, dx
 	}
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "unary_backward_f32", blocksFor(n), block1, 0,
+	be.launch(fn, "unary_backward_f32", blocksFor(n), block1(n), 0,
 		argInt(int(op)), argF32(alpha), ptr(xb), ptr(yb), ptr(dyb), ptr(dxb), argInt(n))
 }
 
@@ -77,7 +77,7 @@ func (be *Backend) Binary(op kernels.BinaryOp, p kernels.BroadcastParams, a, b, 
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	s, bs := p.Shape, p.BStride
-	be.launch(fn, "binary_f32", blocksFor(n), block1, 0, argInt(int(op)), ptr(ab), ptr(bb), ptr(yb),
+	be.launch(fn, "binary_f32", blocksFor(n), block1(n), 0, argInt(int(op)), ptr(ab), ptr(bb), ptr(yb),
 		argInt(s[0]), argInt(s[1]), argInt(s[2]), argInt(s[3]),
 		argInt(bs[0]), argInt(bs[1]), argInt(bs[2]), argInt(bs[3]))
 }
@@ -94,7 +94,7 @@ func (be *Backend) Axpby(alpha float32, x kernels.Buffer, beta float32, y kernel
 	}
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "axpby_f32", blocksFor(xb.n), block1, 0, argF32(alpha), ptr(xb), argF32(beta), ptr(yb), argInt(xb.n))
+	be.launch(fn, "axpby_f32", blocksFor(xb.n), block1(xb.n), 0, argF32(alpha), ptr(xb), argF32(beta), ptr(yb), argInt(xb.n))
 }
 
 // sumToBlockMin is the length of sum from which SumTo gives each element
@@ -120,8 +120,8 @@ func (be *Backend) SumTo(p kernels.BroadcastParams, x, y kernels.Buffer) {
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	if nsum >= sumToBlockMin {
-		be.launch(fn, "sum_to_block_f32", dim3{min(nkeep, maxBlocks), 1, 1}, block1, 0, args...)
+		be.launch(fn, "sum_to_block_f32", dim3{min(nkeep, maxBlocks), 1, 1}, block1(nsum), 0, args...)
 		return
 	}
-	be.launch(fn, "sum_to_thread_f32", blocksFor(nkeep), block1, 0, args...)
+	be.launch(fn, "sum_to_thread_f32", blocksFor(nkeep), block1(nkeep), 0, args...)
 }

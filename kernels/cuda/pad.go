@@ -34,7 +34,7 @@ func (be *Backend) Pad(p kernels.PadParams, x, y kernels.Buffer) {
 	checkPad(fn, p, xb, yb, "x", "y")
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "pad_forward_f32", blocksFor(yb.n), block1, 0, ptr(xb), ptr(yb), argInt(p.N*p.C),
+	be.launch(fn, "pad_forward_f32", blocksFor(yb.n), block1(yb.n), 0, ptr(xb), ptr(yb), argInt(p.N*p.C),
 		argInt(p.H), argInt(p.W), argInt(p.Top), argInt(p.Left), argInt(p.OutH()), argInt(p.OutW()),
 		argBool(p.Mode == kernels.PadReflect))
 }
@@ -48,7 +48,7 @@ func (be *Backend) PadBackward(p kernels.PadParams, dy, dx kernels.Buffer) {
 	checkPad(fn, p, dxb, dyb, "dx", "dy")
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "pad_backward_f32", blocksFor(dxb.n), block1, 0, ptr(dyb), ptr(dxb), argInt(p.N*p.C),
+	be.launch(fn, "pad_backward_f32", blocksFor(dxb.n), block1(dxb.n), 0, ptr(dyb), ptr(dxb), argInt(p.N*p.C),
 		argInt(p.H), argInt(p.W), argInt(p.Top), argInt(p.Bottom), argInt(p.Left), argInt(p.Right),
 		argBool(p.Mode == kernels.PadReflect))
 }

@@ -29,7 +29,7 @@ func (be *Backend) SoftmaxForward(rows, cols int, x, y kernels.Buffer) {
 	}
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "softmax_forward_f32", dim3{min(rows, maxBlocks), 1, 1}, block1, 0,
+	be.launch(fn, "softmax_forward_f32", dim3{min(rows, maxBlocks), 1, 1}, block1(cols), 0,
 		ptr(xb), ptr(yb), argInt(rows), argInt(cols))
 }
 
@@ -46,6 +46,6 @@ func (be *Backend) SoftmaxBackward(rows, cols int, y, dy, dx kernels.Buffer) {
 	}
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "softmax_backward_f32", dim3{min(rows, maxBlocks), 1, 1}, block1, 0,
+	be.launch(fn, "softmax_backward_f32", dim3{min(rows, maxBlocks), 1, 1}, block1(cols), 0,
 		ptr(yb), ptr(dyb), ptr(dxb), argInt(rows), argInt(cols))
 }
