@@ -33,12 +33,16 @@ func BackwardWith(out *Var, grad *tensor.Tensor) {
 	tensor.AddScaled(out.grad(), 1, grad)
 	order := topoOrder(out)
 	for i := len(order) - 1; i >= 0; i-- {
+		// Every consumer of v comes after it in order, so v.Grad is
+		// complete here, and once v's backward has run nothing needs it:
+		// it is released at once, which keeps at most the gradients of
+		// the graph's frontier alive instead of all of them.
 		v := order[i]
 		if v.Grad != nil {
 			v.node.backward(v.Grad)
 		}
+		release(v, out)
 	}
-	release(order, out)
 }
 
 // SameShapeAs reports whether v's value has t's shape.
@@ -74,17 +78,15 @@ func topoOrder(out *Var) []*Var {
 	return order
 }
 
-// release frees what the walked graph owns: the intermediate gradients
-// (leaves keep theirs, and out keeps its own for inspection) and the
-// nodes' scratch, and drops the closures so the values they captured can be
-// collected. The released intermediates become constants, as if detached.
-func release(order []*Var, out *Var) {
-	for _, v := range order {
-		freeAll(v.node.scratch)
-		v.node = nil
-		v.requiresGrad = false
-		if v != out {
-			v.ZeroGrad()
-		}
+// release frees what the graph owns of the intermediate v once its
+// backward has run: its gradient (out keeps its own for inspection) and its
+// node's scratch, and drops the closure so the values it captured can be
+// collected. The released v becomes a constant, as if detached.
+func release(v, out *Var) {
+	freeAll(v.node.scratch)
+	v.node = nil
+	v.requiresGrad = false
+	if v != out {
+		v.ZeroGrad()
 	}
 }

@@ -96,23 +96,61 @@ func (t *Trainer) TrainStep(realA, realB *tensor.Tensor) (Losses, error) {
 	t.OptG.LRScale, t.OptD.LRScale = scale, scale
 	var l Losses
 	a, b := autograd.Const(realA), autograd.Const(realB)
+	fakeA, fakeB, err := t.generatorStep(a, b, &l)
+	if err != nil {
+		return l, err
+	}
+
+	// Discriminators: real towards 1, pooled fakes towards 0, halved.
+	for d := range cfg.DSteps {
+		rng := t.stepRNG(t.Step, 2+uint64(d))
+		pooledB := autograd.Const(t.PoolB.Query(rng, fakeB))
+		pooledA := autograd.Const(t.PoolA.Query(rng, fakeA))
+		lossDA := autograd.Scale(autograd.Add(nn.MSEToConstant(t.DA.Forward(b), 1), nn.MSEToConstant(t.DA.Forward(pooledB), 0)), 0.5)
+		lossDB := autograd.Scale(autograd.Add(nn.MSEToConstant(t.DB.Forward(a), 1), nn.MSEToConstant(t.DB.Forward(pooledA), 0)), 0.5)
+		l.DA, l.DB = lossDA.Item(), lossDB.Item()
+		if err := finite("discriminator", l.DA+l.DB, l); err != nil {
+			return l, err
+		}
+		t.OptD.ZeroGrad()
+		autograd.Backward(autograd.Add(lossDA, lossDB))
+		t.OptD.Step()
+	}
+	t.Step++
+	return l, nil
+}
+
+// generatorStep is the generator half of TrainStep: it fills the generator
+// losses into l, updates both generators and returns the fake images for
+// the discriminators. The activations of both generators are freed before
+// it returns, so that the discriminator step does not add to them.
+func (t *Trainer) generatorStep(a, b *autograd.Var, l *Losses) (fakeA, fakeB *tensor.Tensor, err error) {
+	scope := tensor.OpenScope()
+	defer func() {
+		scope.Keep(fakeA, fakeB)
+		scope.Keep(t.persistent()...)
+		scope.Close()
+	}()
+	cfg := t.Config
 
 	// Generators: fool the frozen discriminators, close both cycles, keep
 	// identities and the encoder semantics.
 	nn.SetRequiresGrad(t.DA, false)
 	nn.SetRequiresGrad(t.DB, false)
+	defer nn.SetRequiresGrad(t.DA, true)
+	defer nn.SetRequiresGrad(t.DB, true)
 	hA := t.GA.Encode(a)
-	fakeB := t.GA.Decode(hA)
-	hFakeB := t.GB.Encode(fakeB)
+	fakeBv := t.GA.Decode(hA)
+	hFakeB := t.GB.Encode(fakeBv)
 	recA := t.GB.Decode(hFakeB)
 	hB := t.GB.Encode(b)
-	fakeA := t.GB.Decode(hB)
-	hFakeA := t.GA.Encode(fakeA)
+	fakeAv := t.GB.Decode(hB)
+	hFakeA := t.GA.Encode(fakeAv)
 	recB := t.GA.Decode(hFakeA)
 
 	terms := []*autograd.Var{
-		nn.MSEToConstant(t.DA.Forward(fakeB), 1),
-		nn.MSEToConstant(t.DB.Forward(fakeA), 1),
+		nn.MSEToConstant(t.DA.Forward(fakeBv), 1),
+		nn.MSEToConstant(t.DB.Forward(fakeAv), 1),
 		autograd.Scale(nn.L1Loss(recA, a), cfg.LambdaCycle),
 		autograd.Scale(nn.L1Loss(recB, b), cfg.LambdaCycle),
 	}
@@ -134,32 +172,13 @@ func (t *Trainer) TrainStep(realA, realB *tensor.Tensor) (Losses, error) {
 			lossG = autograd.Add(lossG, term)
 		}
 	}
-	if err := finite("generator", lossG.Item(), l); err != nil {
-		return l, err
+	if err := finite("generator", lossG.Item(), *l); err != nil {
+		return nil, nil, err
 	}
 	t.OptG.ZeroGrad()
 	autograd.Backward(lossG)
 	t.OptG.Step()
-	nn.SetRequiresGrad(t.DA, true)
-	nn.SetRequiresGrad(t.DB, true)
-
-	// Discriminators: real towards 1, pooled fakes towards 0, halved.
-	for d := range cfg.DSteps {
-		rng := t.stepRNG(t.Step, 2+uint64(d))
-		pooledB := autograd.Const(t.PoolB.Query(rng, fakeB.Value))
-		pooledA := autograd.Const(t.PoolA.Query(rng, fakeA.Value))
-		lossDA := autograd.Scale(autograd.Add(nn.MSEToConstant(t.DA.Forward(b), 1), nn.MSEToConstant(t.DA.Forward(pooledB), 0)), 0.5)
-		lossDB := autograd.Scale(autograd.Add(nn.MSEToConstant(t.DB.Forward(a), 1), nn.MSEToConstant(t.DB.Forward(pooledA), 0)), 0.5)
-		l.DA, l.DB = lossDA.Item(), lossDB.Item()
-		if err := finite("discriminator", l.DA+l.DB, l); err != nil {
-			return l, err
-		}
-		t.OptD.ZeroGrad()
-		autograd.Backward(autograd.Add(lossDA, lossDB))
-		t.OptD.Step()
-	}
-	t.Step++
-	return l, nil
+	return fakeAv.Value, fakeBv.Value, nil
 }
 
 // persistent lists the tensors that outlive a step: the networks'
