@@ -15,10 +15,20 @@
 //     is reported as divergence, and a launch where no thread can run but
 //     some have not returned is reported as a deadlock;
 //   - __shfl_xor_sync and __shfl_down_sync exchange values through a
-//     per-warp array and two warp barriers;
+//     per-warp array (double-buffered) and a warp barrier that checks the
+//     call site and the mask (full warps only);
 //   - dynamic shared memory (DYNAMIC_SHARED in common.cuh) is one buffer
 //     filled with 0xff bytes (NaN as float) before every block, so a read of
-//     a slot nobody wrote shows up as NaN.
+//     a slot nobody wrote shows up as NaN. Static __shared__ arrays are not
+//     poisoned: they keep the previous block's values;
+//   - atomicAdd is std::atomic_ref (only one thread runs at a time, but the
+//     kernels' code is the same as on the device);
+//   - device memory lies between canaries that are checked after every
+//     launch (emu.cc), and a block that runs longer than the watchdog's limit
+//     aborts the launch.
+//
+// Switching threads costs an OS context switch (microseconds), so the
+// emulator suits tests on small shapes, not timing.
 //
 // The order in which the threads of a block take the baton alternates
 // between ascending and descending thread index, from block to block and
