@@ -27,7 +27,10 @@ func runEval(args []string) error {
 	if err := checkSize(o.size, tr.Config.DLayers); err != nil {
 		return err
 	}
-	return evaluate(tr, ds, o.out)
+	if o.fidWeights == "" {
+		fmt.Printf("FID and KID skipped: no -fid-weights FILE. Download pytorch-fid's Inception weights (once, about 92 MB) from\n  %s\nand pass the file to -fid-weights.\n", metrics.FIDWeightsURL)
+	}
+	return evaluateWith(tr, ds, o.out, o.fidWeights)
 }
 
 // translateImage runs g on one image without recording a graph.
@@ -74,6 +77,12 @@ type Metrics struct {
 	PSNRGT           *float64 `json:"psnr_gt,omitempty"`
 	SSIMGT           *float64 `json:"ssim_gt,omitempty"`
 	PSNRGTIdentity   *float64 `json:"psnr_gt_identity,omitempty"`
+	// FID, KID and KIDStd compare the translations with the real B test
+	// images through the Inception network of -fid-weights; they are absent
+	// without it.
+	FID    *float64 `json:"fid,omitempty"`
+	KID    *float64 `json:"kid,omitempty"`
+	KIDStd *float64 `json:"kid_std,omitempty"`
 }
 
 type resultRow struct {
@@ -83,13 +92,18 @@ type resultRow struct {
 
 // evaluate translates every A test image, writes the images, index.html
 // and metrics.json under out/results, and prints the metrics.
-func evaluate(tr *gan.Trainer, ds dataset, out string) error {
+func evaluate(tr *gan.Trainer, ds dataset, out string) error { return evaluateWith(tr, ds, out, "") }
+
+// evaluateWith is evaluate that, given the path of the FID Inception
+// weights, also measures FID and KID (see fidKID).
+func evaluateWith(tr *gan.Trainer, ds dataset, out, fidWeights string) error {
 	dir := filepath.Join(out, "results")
 	if err := os.MkdirAll(filepath.Join(dir, "images"), 0o755); err != nil {
 		return err
 	}
 	var psnr, ssim, bg, score, psnrGT, ssimGT, psnrID []float64
 	var rows []resultRow
+	var fakes []metrics.Image // kept for FID
 	for i := range ds.testA.Len() {
 		it, err := ds.testA.Item(i)
 		if err != nil {
@@ -98,6 +112,9 @@ func evaluate(tr *gan.Trainer, ds dataset, out string) error {
 		}
 		fake := translateImage(tr.GA, it.Image)
 		in, outImg := metrics.Image(it.Image), metrics.Image(fake)
+		if fidWeights != "" {
+			fakes = append(fakes, outImg)
+		}
 		row := resultRow{Name: it.Name, Input: "images/" + it.Name + "_real.png", Output: "images/" + it.Name + "_fake.png",
 			PSNR: metrics.PSNR(in, outImg), SSIM: metrics.SSIM(in, outImg), Score: math.NaN()}
 		psnr, ssim = append(psnr, row.PSNR), append(ssim, row.SSIM)
@@ -138,6 +155,13 @@ func evaluate(tr *gan.Trainer, ds dataset, out string) error {
 	m.PSNRGT = opt(psnrGT, metrics.MeanPSNR)
 	m.SSIMGT = opt(ssimGT, metrics.Mean)
 	m.PSNRGTIdentity = opt(psnrID, metrics.MeanPSNR)
+	if fidWeights != "" {
+		fid, kid, kidStd, err := fidKID(fidWeights, out, ds.testB, fakes)
+		if err != nil {
+			return err
+		}
+		m.FID, m.KID, m.KIDStd = &fid, &kid, &kidStd
+	}
 
 	js, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {

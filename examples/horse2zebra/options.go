@@ -37,6 +37,8 @@ type options struct {
 	saveEvery int
 	count     int
 	strict    bool
+	// fidWeights is eval's -fid-weights: the FID Inception weights file.
+	fidWeights string
 }
 
 // quickDemo is what `horse2zebra` with no arguments runs: the paper's model
@@ -185,6 +187,9 @@ func setup(name string, args []string) (*options, dataset, error) {
 	o := &options{}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	o.register(fs)
+	if name == "eval" {
+		fs.StringVar(&o.fidWeights, "fid-weights", "", "pytorch-fid's Inception weights (pt_inception-2015-12-05-6726825d.pth, or as safetensors) to measure FID and KID against the real B test images")
+	}
 	if err := parse(fs, args); err != nil {
 		return nil, dataset{}, err
 	}
