@@ -299,6 +299,32 @@ def train_case(attention, size):
     return setup
 
 
+def fid_features_case():
+    """pytorch-fid's Inception (as testdata/fid/make_golden.py builds it;
+    needs python3-torchvision) on 100 random 3x299x299 images in [0, 1], 16
+    per batch, random He-normal weights: examples/bench's fid_features_100."""
+    def setup():
+        import importlib.util
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testdata", "fid", "make_golden.py")
+        spec = importlib.util.spec_from_file_location("fid_golden", path)
+        fid = importlib.util.module_from_spec(spec)
+        threads = torch.get_num_threads()
+        spec.loader.exec_module(fid)
+        torch.set_num_threads(threads)  # the module sets 2
+        model = fid.FIDFeatures(fid.fid_inception_v3()).eval()
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.normal_(m.weight, 0, (2.0 / (m.in_channels * m.kernel_size[0] * m.kernel_size[1])) ** 0.5)
+        x = torch.rand(100, 3, 299, 299)
+
+        def run():
+            with torch.no_grad():
+                for i in range(0, 100, 16):
+                    model(x[i:i + 16])
+        return run
+    return setup
+
+
 CASES = [
     ("sgemm_2048", gemm_flops(2048, 2048, 2048), sgemm_case(2048)),
     ("sgemm_4096", gemm_flops(4096, 4096, 4096), sgemm_case(4096)),
@@ -311,6 +337,7 @@ CASES = [
     ("train_iter_128_paper_res", 0.0, train_case("res", 128)),
     ("train_iter_256_paper_res", 0.0, train_case("res", 256)),
     ("train_iter_256_paper_up2", 0.0, train_case("up2", 256)),
+    ("fid_features_100", 100 * 11.422336192e9, fid_features_case()),  # convolutions only
 ]
 
 

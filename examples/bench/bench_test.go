@@ -98,7 +98,7 @@ func TestCaseNames(t *testing.T) {
 		"sgemm_2048", "sgemm_4096", "conv3x3_256_64_fwd", "conv3x3_256_64_fwdbwd",
 		"convT_256_128_64_fwdbwd", "attn_256_64_fwdbwd", "gen_infer_256_cyclegan",
 		"gen_infer_256_paper_res", "train_iter_128_paper_res", "train_iter_256_paper_res",
-		"train_iter_256_paper_up2",
+		"train_iter_256_paper_up2", "fid_features_100",
 	}
 	if !slices.Equal(names, want) {
 		t.Errorf("cases %v, want %v", names, want)

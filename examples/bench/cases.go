@@ -90,6 +90,7 @@ func allCases() []benchCase {
 		{name: "train_iter_128_paper_res", setup: trainSetup(gan.AfterResBlocks, 128)},
 		{name: "train_iter_256_paper_res", setup: trainSetup(gan.AfterResBlocks, 256)},
 		{name: "train_iter_256_paper_up2", setup: trainSetup(gan.AfterLastUp, 256)},
+		{name: "fid_features_100", flops: fidFeaturesFLOPs, setup: fidFeaturesSetup},
 	}
 }
 
