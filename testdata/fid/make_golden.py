@@ -270,44 +270,50 @@ def randomise(model, calib):
 def save_legacy_pth(sd, path):
     """torch.save(sd, path) in the legacy (pre-1.6, non-zip) format, the
     format of pytorch-fid's weights file, made reproducible: the legacy
-    writer names each storage by its memory address; every such name, a
-    string in the pickles, is overwritten in place by a counter of the same
-    length (found by walking the pickle opcodes, so a name that is a
-    substring of another is not touched), and the storage blocks, written
-    in the sorted order of the names, are put in the sorted order of the
-    new ones."""
+    writer names each storage by its memory address, a string whose length
+    varies from run to run; every such name in the pickles is replaced by a
+    six-digit counter (rewriting the string opcodes found by walking the
+    pickles, so a name that is a substring of another is not touched), and
+    the storage blocks, written in the sorted order of the names, are put in
+    the sorted order of the new ones."""
     buf = io.BytesIO()
     torch.save(sd, buf, _use_new_zipfile_serialization=False)
-    data = bytearray(buf.getvalue())
+    data = buf.getvalue()
     keys = {}  # old name -> element size, in order of first use
     for t in sd.values():
         keys.setdefault(str(t.storage()._storage._cdata), t.element_size())
-    rename = {k: str(i).zfill(len(k)) for i, k in enumerate(keys)}
+    rename = {k: "%06d" % i for i, k in enumerate(keys)}
+    head = bytearray()
     pos = 0
     for _ in range(4):  # magic, protocol, system info, the object
-        for op, arg, p in pickletools.genops(bytes(data[pos:])):
+        last = pos
+        for op, arg, p in pickletools.genops(data[pos:]):
+            at = pos + p
             if op.name in ("BINUNICODE", "SHORT_BINUNICODE") and arg in rename:
-                start = pos + p + (5 if op.name == "BINUNICODE" else 2)
-                data[start:start + len(arg)] = rename[arg].encode()
+                head += data[last:at]
+                new = rename[arg].encode()
+                head += bytes([data[at]]) + (struct.pack("<I", len(new)) if op.name == "BINUNICODE" else bytes([len(new)])) + new
+                last = at + (5 if op.name == "BINUNICODE" else 2) + len(arg.encode())
             if op.name == "STOP":
-                pos += p + 1
+                head += data[last:at + 1]
+                pos = at + 1
                 break
-    head_end = pos
-    f = io.BytesIO(bytes(data[pos:]))
+    f = io.BytesIO(data[pos:])
     old = pickle.load(f)
     pos += f.tell()
     blocks = {}
     for k in old:
         n = struct.unpack_from("<q", data, pos)[0]
-        blocks[rename[k]] = bytes(data[pos:pos + 8 + n * keys[k]])
+        blocks[rename[k]] = data[pos:pos + 8 + n * keys[k]]
         pos += 8 + n * keys[k]
     assert pos == len(data)
     with open(path, "wb") as out:
-        out.write(bytes(data[:head_end]))
+        out.write(bytes(head))
         out.write(pickle.dumps(sorted(blocks), protocol=2))
         for k in sorted(blocks):
             out.write(blocks[k])
-    assert {k: v.tolist() for k, v in torch.load(path).items()} == {k: v.tolist() for k, v in sd.items()}
+    back = torch.load(path)
+    assert list(back) == list(sd) and all(torch.equal(back[k], v) for k, v in sd.items())
 
 
 def meta(case, **attrs):
