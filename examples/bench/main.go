@@ -39,6 +39,9 @@ import (
 	"time"
 
 	"github.com/semgan/semgan/kernels"
+	// The CUDA backend registers itself when built with -tags cuda (or
+	// cudaemu); without a tag the package is empty.
+	_ "github.com/semgan/semgan/kernels/cuda"
 	"github.com/semgan/semgan/tensor"
 )
 

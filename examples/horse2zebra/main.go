@@ -24,6 +24,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+
+	// The CUDA backend registers itself when built with -tags cuda (or
+	// cudaemu); without a tag the package is empty.
+	_ "github.com/semgan/semgan/kernels/cuda"
 )
 
 func main() {

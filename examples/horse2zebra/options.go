@@ -136,6 +136,9 @@ func checkSize(size, dlayers int) error {
 
 func (o *options) openDevice() error {
 	dev, err := tensor.Open(o.device)
+	if err != nil && o.device == "cuda" {
+		return fmt.Errorf("%w: build with -tags cuda (a GPU and CUDA's driver) or -tags cudaemu (the CPU emulator)", err)
+	}
 	if err != nil {
 		return err
 	}
