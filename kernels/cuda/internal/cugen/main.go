@@ -77,9 +77,29 @@ func run(ptx bool, archs []string, nvcc string) error {
 			if err := cmd.Run(); err != nil {
 				return fmt.Errorf("%s: %w", strings.Join(cmd.Args, " "), err)
 			}
+			if err := stablePTX(out); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// internalName matches the hash nvcc puts into the names of file-local
+// symbols (_INTERNAL_<8 hex digits>_...), which depends on the absolute
+// path of the source, so that a checkout elsewhere would produce other
+// PTX.
+var internalName = regexp.MustCompile(`_INTERNAL_[0-9a-f]{8}_`)
+
+// stablePTX rewrites the PTX file at path with those hashes set to zeros: a
+// renaming of module-local symbols of the same length, so the mangled
+// names stay well formed.
+func stablePTX(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, internalName.ReplaceAll(b, []byte("_INTERNAL_00000000_")), 0o644)
 }
 
 // writeTable writes emu_kernels.inc for the given .cu files.
