@@ -7,6 +7,7 @@
 // model at 64x64 on the built-in data for a few minutes, evaluates it and
 // writes everything under out/horse2zebra/.
 //
+//	horse2zebra demo      [flags]   the quick demo, with flags on top of its own
 //	horse2zebra train     [flags]   train (and evaluate at the end)
 //	horse2zebra eval      [flags]   evaluate the latest checkpoint of -out
 //	horse2zebra translate -weights FILE -in FILE|DIR -out DIR
@@ -24,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 
 	// The CUDA backend registers itself when built with -tags cuda (or
 	// cudaemu); without a tag the package is empty.
@@ -37,14 +39,17 @@ func main() {
 // run executes the command line args (without the program name).
 func run(args []string) error {
 	if len(args) == 0 {
-		fmt.Println("quick demo: the paper's model, scaled down, on the built-in horse2zebra at 64x64; flags:", quickDemo)
-		return runTrain(quickDemo)
+		args = []string{"demo"}
 	}
 	cmd := "train"
 	if args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
+	case "demo":
+		// Later flags override earlier ones: the user's go after the demo's.
+		fmt.Println("quick demo: the paper's model, scaled down, on the built-in horse2zebra at 64x64; flags:", quickDemo, args)
+		return runTrain(append(slices.Clone(quickDemo), args...))
 	case "train":
 		return runTrain(args)
 	case "eval":
@@ -52,10 +57,10 @@ func run(args []string) error {
 	case "translate":
 		return runTranslate(args)
 	case "help":
-		fmt.Fprintln(os.Stderr, "usage: horse2zebra [train|eval|translate] [flags]; horse2zebra CMD -h lists the flags")
+		fmt.Fprintln(os.Stderr, "usage: horse2zebra [demo|train|eval|translate] [flags]; horse2zebra CMD -h lists the flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (want train, eval or translate)", cmd)
+	return fmt.Errorf("unknown command %q (want demo, train, eval or translate)", cmd)
 }
 
 // exitCode reports err on stderr and returns the process's exit status.
