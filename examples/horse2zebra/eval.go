@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -195,32 +196,30 @@ var indexHTML = template.Must(template.New("index").Funcs(template.FuncMap{
 `))
 
 func writeIndex(path string, m Metrics, rows []resultRow) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".index-*.html")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	err = indexHTML.Execute(f, struct {
+	var b bytes.Buffer
+	err := indexHTML.Execute(&b, struct {
 		M     Metrics
 		Rows  []resultRow
 		Truth bool
 	}{m, rows, rows[0].Truth != ""})
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	return writeFileAtomic(path, b.Bytes())
 }
 
-// writeFileAtomic writes data to path through a temporary file and a rename.
+// writeFileAtomic writes data to path (mode 0644) through a temporary file,
+// sync and rename, so that path never holds a partial file.
 func writeFileAtomic(path string, b []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(f.Name())
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
 	if _, err := f.Write(b); err != nil {
 		f.Close()
 		return err

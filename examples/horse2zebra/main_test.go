@@ -332,3 +332,16 @@ func sameCheckpoints(t *testing.T, a, b string) {
 		}
 	}
 }
+
+// TestOutputsAreReadable: files written through a temporary file keep the
+// usual mode 0644, not the temporary file's 0600.
+func TestOutputsAreReadable(t *testing.T) {
+	dir := trained(t)
+	for _, rel := range []string{"metrics.json", "data_flags.json", "loss_curve.png",
+		filepath.Join("results", "index.html"), filepath.Join("samples", "iter_000002.png"),
+		filepath.Join("checkpoints", "latest.safetensors")} {
+		st, err := os.Stat(filepath.Join(dir, rel))
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o644), st.Mode().Perm(), rel)
+	}
+}

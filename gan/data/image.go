@@ -175,11 +175,17 @@ func (img Image) SavePNG(path string) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("data: SavePNG %s: %w", path, err)
+	}
 	bw := bufio.NewWriter(f)
 	if err = png.Encode(bw, rgba); err != nil {
 		return fmt.Errorf("data: SavePNG %s: %w", path, err)
 	}
 	if err = bw.Flush(); err != nil {
+		return fmt.Errorf("data: SavePNG %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
 		return fmt.Errorf("data: SavePNG %s: %w", path, err)
 	}
 	if err = f.Close(); err != nil {
