@@ -57,6 +57,10 @@ func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 	checkConv("ConvForward", p,
 		arg{"x", x, p.XLen(), false}, arg{"w", w, p.WLen(), false},
 		arg{"bias", bias, p.OutC, true}, arg{"y", y, p.YLen(), false})
+	if p.OutC < packMR && p.StrideW == 1 && axpy4Kernel != nil {
+		convForwardFewOutputs(p, x, w, bias, y)
+		return
+	}
 	k, s := p.InC*p.KH*p.KW, p.OutH()*p.OutW()
 	tile := convTile(k, s)
 	tiles := (s + tile - 1) / tile
@@ -94,6 +98,82 @@ func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 			}
 			// y tile [OutC, ns] (row stride S) = w [OutC, K] * col [K, ns] (+ bias).
 			gemmOn(inner, false, false, p.OutC, ns, k, 1, w, k, cb, ldc, beta, yt, s, nil)
+		}
+	})
+}
+
+// convForwardFewOutputs is ConvForward for fewer than packMR output
+// channels and horizontal stride 1 (a generator's last 7x7 convolution to
+// 3 channels, a PatchGAN's to 1): no column matrix, whose every element
+// would serve only OutC multiply-adds. Each output row of up to four
+// channels is built by axpy4 straight from the input rows under the kernel,
+// y[o, oh, ow] += w[o, c, kh, kw] * x[c, oh*SH-PH+kh, ow-PW+kw], over
+// every (c, kh, kw); output rows are spread over goroutines.
+func convForwardFewOutputs(p kernels.ConvParams, x, w, bias, y []float32) {
+	outH, outW := p.OutH(), p.OutW()
+	xImg, plane, yImg := p.InC*p.InH*p.InW, p.InH*p.InW, p.OutC*outH*outW
+	k := p.InC * p.KH * p.KW
+	nw := workers(2*p.N*p.OutC*k*outH*outW, gemmMinFlops)
+	parallelChunks(p.N*outH, nw, func(_, lo, hi int) {
+		dummy := getScratch(outW)
+		defer putScratch(dummy)
+		// The kernel's arguments, which escape to the heap: made once per goroutine.
+		args := new(struct {
+			rows [4]*float32
+			coef [4]float32
+		})
+		for it := lo; it < hi; it++ {
+			n, oh := it/outH, it%outH
+			xn := x[n*xImg : (n+1)*xImg]
+			for o0 := 0; o0 < p.OutC; o0 += 4 {
+				rows := min(4, p.OutC-o0)
+				for r := range rows {
+					yr := y[n*yImg+((o0+r)*outH+oh)*outW : n*yImg+((o0+r)*outH+oh+1)*outW]
+					b := float32(0)
+					if bias != nil {
+						b = bias[o0+r]
+					}
+					for i := range yr {
+						yr[i] = b
+					}
+				}
+				for c := range p.InC {
+					for kh := range p.KH {
+						ih := oh*p.StrideH - p.PadH + kh
+						if ih < 0 || ih >= p.InH {
+							continue
+						}
+						xr := xn[c*plane+ih*p.InW : c*plane+(ih+1)*p.InW]
+						for kw := range p.KW {
+							iw0 := kw - p.PadW
+							qlo, qhi := validRun(iw0, 1, p.InW, outW)
+							if qlo == qhi {
+								continue
+							}
+							head := (qhi - qlo) &^ 7
+							for r := range 4 {
+								args.coef[r] = 0
+								args.rows[r] = &(*dummy)[0] // rows past the end: scratch, coefficient 0
+								if r < rows {
+									o := o0 + r
+									args.coef[r] = w[((o*p.InC+c)*p.KH+kh)*p.KW+kw]
+									args.rows[r] = &y[n*yImg+((o*outH+oh)*outW)+qlo]
+								}
+							}
+							if head > 0 {
+								axpy4Kernel(&args.rows, &args.coef, &xr[iw0+qlo], head)
+							}
+							for r := range rows {
+								yr := y[n*yImg+((o0+r)*outH+oh)*outW:]
+								cf := args.coef[r]
+								for q := qlo + head; q < qhi; q++ {
+									yr[q] += cf * xr[iw0+q]
+								}
+							}
+						}
+					}
+				}
+			}
 		}
 	})
 }

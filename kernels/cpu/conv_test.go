@@ -26,6 +26,12 @@ var convCases = []kernels.ConvParams{
 	{N: 1, InC: 2, InH: 8, InW: 8, OutC: 3, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
 	// Larger than a tile when tiles are forced small (TestConvSmallTiles).
 	{N: 2, InC: 6, InH: 17, InW: 19, OutC: 7, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+	// Few output channels and rows longer than 8 (convForwardFewOutputs
+	// with its assembly): a generator's last 7x7 convolution, a PatchGAN's
+	// last one, and a vertical stride with padding that cuts into rows.
+	{N: 2, InC: 4, InH: 13, InW: 21, OutC: 3, KH: 7, KW: 7, StrideH: 1, StrideW: 1, PadH: 3, PadW: 3},
+	{N: 1, InC: 9, InH: 12, InW: 19, OutC: 1, KH: 4, KW: 4, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+	{N: 2, InC: 3, InH: 11, InW: 24, OutC: 5, KH: 3, KW: 5, StrideH: 2, StrideW: 1, PadH: 1, PadW: 2},
 }
 
 func convName(p kernels.ConvParams) string {
