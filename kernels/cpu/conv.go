@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/semgan/semgan/kernels"
 )
@@ -259,6 +260,12 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 	}
 	k := p.InC * p.KH * p.KW
 	tile := convTile(k, s)
+	// At least two tiles per goroutine, so that a small batch of small
+	// images (3 tiles on 2 cores) does not leave a core idle for a third
+	// of the pass.
+	if perImage := (2*runtime.GOMAXPROCS(0) + p.N - 1) / p.N; (s+tile-1)/tile < perImage {
+		tile = max(convMinTile, (s+perImage-1)/perImage)
+	}
 	tiles := (s + tile - 1) / tile
 	xImg := p.InC * p.InH * p.InW
 	items := p.N * tiles
