@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // GemmParams describes a strided-batched matrix product
 // C = Alpha*op(A)*op(B) + Beta*C with row-major matrices.
@@ -206,6 +209,46 @@ func (p BroadcastParams) BLen() int {
 		}
 	}
 	return n
+}
+
+// Validate reports a negative size or stride, and strides under which two
+// elements of the shape would share an element of b (a SumTo into b would
+// then add into one element from two places at once). Strides are checked
+// sorted: each dimension of b must step over the whole of the previous one.
+func (p BroadcastParams) Validate() error {
+	for d := range 4 {
+		if p.Shape[d] < 0 || p.BStride[d] < 0 {
+			return fmt.Errorf("bad broadcast shape %v strides %v", p.Shape, p.BStride)
+		}
+	}
+	var buf [4][2]int // stride, size
+	dims := buf[:0]
+	for d := range 4 {
+		if p.BStride[d] != 0 && p.Shape[d] > 1 {
+			dims = append(dims, [2]int{p.BStride[d], p.Shape[d]})
+		}
+	}
+	slices.SortFunc(dims, func(x, y [2]int) int { return x[0] - y[0] })
+	for i := 1; i < len(dims); i++ {
+		if dims[i][0] < dims[i-1][0]*dims[i-1][1] {
+			return fmt.Errorf("b strides overlap for shape %v with b strides %v", p.Shape, p.BStride)
+		}
+	}
+	return nil
+}
+
+// LastB returns the largest index of b that p reads, 0 for an empty shape.
+func (p BroadcastParams) LastB() int {
+	if p.Len() == 0 {
+		return 0
+	}
+	last := 0
+	for d := range 4 {
+		if p.Shape[d] > 0 {
+			last += (p.Shape[d] - 1) * p.BStride[d]
+		}
+	}
+	return last
 }
 
 // ReduceOp names a reduction to one value.

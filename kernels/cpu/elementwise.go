@@ -3,7 +3,6 @@ package cpu
 import (
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/semgan/semgan/kernels"
 )
@@ -206,34 +205,13 @@ func simplify(p kernels.BroadcastParams) bcast {
 // elements, every index p produces must lie in it, and no two elements of
 // b's shape may share an index.
 func checkBroadcast(fn string, p kernels.BroadcastParams, aName string, a []float32, bName string, b []float32) {
-	last := 0
-	for d := range 4 {
-		if p.Shape[d] < 0 || p.BStride[d] < 0 {
-			panic(fmt.Sprintf("cpu: %s: bad broadcast shape %v strides %v", fn, p.Shape, p.BStride))
-		}
-		if p.Shape[d] > 0 {
-			last += (p.Shape[d] - 1) * p.BStride[d]
-		}
+	if err := p.Validate(); err != nil {
+		panic(fmt.Sprintf("cpu: %s: %v", fn, err))
 	}
 	shape := func() string { return fmt.Sprintf("shape %v with b strides %v", p.Shape, p.BStride) }
-	// Two elements of b's shape must not share an index (SumTo would race):
-	// sorted by stride, each dimension must step over the previous one.
-	var buf [4][2]int // stride, size
-	dims := buf[:0]
-	for d := range 4 {
-		if p.BStride[d] != 0 && p.Shape[d] > 1 {
-			dims = append(dims, [2]int{p.BStride[d], p.Shape[d]})
-		}
-	}
-	slices.SortFunc(dims, func(x, y [2]int) int { return x[0] - y[0] })
-	for i := 1; i < len(dims); i++ {
-		if dims[i][0] < dims[i-1][0]*dims[i-1][1] {
-			panic(fmt.Sprintf("cpu: %s: b strides overlap for %s", fn, shape()))
-		}
-	}
 	checkLens(fn, shape, arg{aName, a, p.Len(), false}, arg{bName, b, p.BLen(), false})
-	if p.Len() > 0 && last >= len(b) {
-		panic(fmt.Sprintf("cpu: %s: b strides reach index %d of %d for %s", fn, last, len(b), shape()))
+	if p.Len() > 0 && p.LastB() >= len(b) {
+		panic(fmt.Sprintf("cpu: %s: b strides reach index %d of %d for %s", fn, p.LastB(), len(b), shape()))
 	}
 }
 

@@ -4,7 +4,6 @@ package cuda
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/semgan/semgan/kernels"
 )
@@ -52,33 +51,13 @@ func checkInt32(fn string, sizes ...int) {
 // elements and every index p produces must lie in it), or if two elements of
 // b's shape share an index.
 func checkBroadcast(fn string, p kernels.BroadcastParams, aName string, a *buffer, bName string, b *buffer) {
-	last := 0
-	for d := range 4 {
-		if p.Shape[d] < 0 || p.BStride[d] < 0 {
-			panic(fmt.Sprintf("cuda: %s: bad broadcast shape %v strides %v", fn, p.Shape, p.BStride))
-		}
-		if p.Shape[d] > 0 {
-			last += (p.Shape[d] - 1) * p.BStride[d]
-		}
+	if err := p.Validate(); err != nil {
+		panic(fmt.Sprintf("cuda: %s: %v", fn, err))
 	}
 	shape := func() string { return fmt.Sprintf("shape %v with b strides %v", p.Shape, p.BStride) }
-	// Sorted by stride, each dimension of b must step over the previous one.
-	var buf [4][2]int // stride, size
-	dims := buf[:0]
-	for d := range 4 {
-		if p.BStride[d] != 0 && p.Shape[d] > 1 {
-			dims = append(dims, [2]int{p.BStride[d], p.Shape[d]})
-		}
-	}
-	slices.SortFunc(dims, func(x, y [2]int) int { return x[0] - y[0] })
-	for i := 1; i < len(dims); i++ {
-		if dims[i][0] < dims[i-1][0]*dims[i-1][1] {
-			panic(fmt.Sprintf("cuda: %s: b strides overlap for %s", fn, shape()))
-		}
-	}
 	checkLens(fn, shape, arg{aName, a, p.Len(), false}, arg{bName, b, p.BLen(), false})
-	if p.Len() > 0 && last >= b.n {
-		panic(fmt.Sprintf("cuda: %s: b strides reach index %d of %d for %s", fn, last, b.n, shape()))
+	if p.Len() > 0 && p.LastB() >= b.n {
+		panic(fmt.Sprintf("cuda: %s: b strides reach index %d of %d for %s", fn, p.LastB(), b.n, shape()))
 	}
 	checkInt32(fn, p.Len())
 }
