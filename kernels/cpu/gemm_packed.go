@@ -168,8 +168,14 @@ func packA(transA bool, alpha float32, a []float32, lda, i0, p0, mb, kb int, dst
 			// op(A)(i, p) = a[p*lda+i]: the packMR values of column p are
 			// contiguous.
 			for p := range kb {
-				src := a[(p0+p)*lda+i : (p0+p)*lda+i+rows]
 				d := panel[p*packMR : (p+1)*packMR]
+				if rows == packMR { // unrolled: the common case
+					src := a[(p0+p)*lda+i : (p0+p)*lda+i+packMR]
+					d[0], d[1], d[2] = alpha*src[0], alpha*src[1], alpha*src[2]
+					d[3], d[4], d[5] = alpha*src[3], alpha*src[4], alpha*src[5]
+					continue
+				}
+				src := a[(p0+p)*lda+i : (p0+p)*lda+i+rows]
 				for r, v := range src {
 					d[r] = alpha * v
 				}
