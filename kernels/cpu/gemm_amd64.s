@@ -16,6 +16,28 @@ TEXT ·microKernelAVX2(SB), NOSPLIT, $0-41
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8        // R8 = ldc in bytes
 
+	// Prefetch the six rows of the C tile (64 bytes each, maybe over two
+	// lines): C is read or written after the loop, and a tile of a large C
+	// is far from the cache; the loads overlap the loop this way.
+	MOVQ       DX, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+
 	VXORPS Y4, Y4, Y4  // zero the twelve accumulators
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
