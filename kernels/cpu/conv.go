@@ -116,18 +116,14 @@ func convForwardFewOutputs(p kernels.ConvParams, x, w, bias, y []float32) {
 	k := p.InC * p.KH * p.KW
 	nw := workers(2*p.N*p.OutC*k*outH*outW, gemmMinFlops)
 	parallelChunks(p.N*outH, nw, func(_, lo, hi int) {
-		dummy := getScratch(outW)
-		defer putScratch(dummy)
-		// The kernel's arguments, which escape to the heap: made once per goroutine.
-		args := new(struct {
-			rows [4]*float32
-			coef [4]float32
-		})
+		ax := newAxpyRows(outW)
+		defer ax.release()
 		for it := lo; it < hi; it++ {
 			n, oh := it/outH, it%outH
 			xn := x[n*xImg : (n+1)*xImg]
 			for o0 := 0; o0 < p.OutC; o0 += 4 {
 				rows := min(4, p.OutC-o0)
+				var yrows [4][]float32 // output row oh of channels o0...
 				for r := range rows {
 					yr := y[n*yImg+((o0+r)*outH+oh)*outW : n*yImg+((o0+r)*outH+oh+1)*outW]
 					b := float32(0)
@@ -137,6 +133,7 @@ func convForwardFewOutputs(p kernels.ConvParams, x, w, bias, y []float32) {
 					for i := range yr {
 						yr[i] = b
 					}
+					yrows[r] = yr
 				}
 				for c := range p.InC {
 					for kh := range p.KH {
@@ -151,26 +148,13 @@ func convForwardFewOutputs(p kernels.ConvParams, x, w, bias, y []float32) {
 							if qlo == qhi {
 								continue
 							}
-							head := (qhi - qlo) &^ 7
-							for r := range 4 {
-								args.coef[r] = 0
-								args.rows[r] = &(*dummy)[0] // rows past the end: scratch, coefficient 0
-								if r < rows {
-									o := o0 + r
-									args.coef[r] = w[((o*p.InC+c)*p.KH+kh)*p.KW+kw]
-									args.rows[r] = &y[n*yImg+((o*outH+oh)*outW)+qlo]
-								}
-							}
-							if head > 0 {
-								axpy4Kernel(&args.rows, &args.coef, &xr[iw0+qlo], head)
-							}
+							var seg [4][]float32
+							var coef [4]float32
 							for r := range rows {
-								yr := y[n*yImg+((o0+r)*outH+oh)*outW:]
-								cf := args.coef[r]
-								for q := qlo + head; q < qhi; q++ {
-									yr[q] += cf * xr[iw0+q]
-								}
+								seg[r] = yrows[r][qlo:qhi]
+								coef[r] = w[(((o0+r)*p.InC+c)*p.KH+kh)*p.KW+kw]
 							}
+							ax.add(rows, &seg, coef, xr[iw0+qlo:iw0+qhi])
 						}
 					}
 				}

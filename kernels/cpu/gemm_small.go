@@ -48,38 +48,56 @@ func gemmSmallM(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 // smallMAxpys adds to rows < 4 rows of c the product of those rows of A
 // (ar, k each) with op(B) = b [k, n].
 func smallMAxpys(rows, n, k int, ar, b []float32, ldb int, c []float32, ldc int) {
-	dummy := getScratch(min(n, smallMBlock))
-	defer putScratch(dummy)
-	// The kernel's arguments, which escape to the heap: made once per call.
-	args := new(struct {
-		cr   [4]*float32
-		coef [4]float32
-	})
+	ax := newAxpyRows(min(n, smallMBlock))
+	defer ax.release()
 	for j0 := 0; j0 < n; j0 += smallMBlock {
 		nb := min(smallMBlock, n-j0)
-		head := nb &^ 7
-		for r := range 4 {
-			if r < rows {
-				args.cr[r] = &c[r*ldc+j0]
-			} else {
-				args.cr[r] = &(*dummy)[0] // rows past the end go to scratch, with coefficient 0
-			}
+		var crows [4][]float32
+		for r := range rows {
+			crows[r] = c[r*ldc+j0 : r*ldc+j0+nb]
 		}
-		coef := &args.coef
+		var coef [4]float32
 		for p := range k {
-			brow := b[p*ldb+j0 : p*ldb+j0+nb]
 			for r := range rows {
 				coef[r] = ar[r*k+p]
 			}
-			if head > 0 {
-				axpy4Kernel(&args.cr, coef, &brow[0], head)
+			ax.add(rows, &crows, coef, b[p*ldb+j0:p*ldb+j0+nb])
+		}
+	}
+}
+
+// axpyRows adds multiples of one vector to up to four rows at once with
+// axpy4Kernel, reading the vector once. Its fields are the kernel's
+// arguments, which escape to the heap: make one per goroutine and reuse it.
+type axpyRows struct {
+	ptr   [4]*float32
+	coef  [4]float32
+	dummy *[]float32 // where rows past the last go, with coefficient 0
+}
+
+// newAxpyRows returns an axpyRows for vectors of up to n elements; give
+// its scratch back with release.
+func newAxpyRows(n int) *axpyRows { return &axpyRows{dummy: getScratch(max(n, 1))} }
+
+func (a *axpyRows) release() { putScratch(a.dummy) }
+
+// add computes c[r][j] += coef[r]*b[j] for r < rows (at most 4) and
+// j < len(b); every c[r] is at least as long as b.
+func (a *axpyRows) add(rows int, c *[4][]float32, coef [4]float32, b []float32) {
+	head := len(b) &^ 7
+	if head > 0 {
+		for r := range 4 {
+			a.ptr[r], a.coef[r] = &(*a.dummy)[0], 0
+			if r < rows {
+				a.ptr[r], a.coef[r] = &c[r][0], coef[r]
 			}
-			for r := range rows {
-				crow := c[r*ldc+j0 : r*ldc+j0+nb]
-				for j := head; j < nb; j++ {
-					crow[j] += coef[r] * brow[j]
-				}
-			}
+		}
+		axpy4Kernel(&a.ptr, &a.coef, &b[0], head)
+	}
+	for r := range rows {
+		cr := c[r][:len(b)]
+		for j := head; j < len(b); j++ {
+			cr[j] += coef[r] * b[j]
 		}
 	}
 }
