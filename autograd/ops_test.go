@@ -51,8 +51,11 @@ func TestGradUnary(t *testing.T) {
 
 func TestGradBinaryBroadcast(t *testing.T) {
 	rng := tensor.NewRNG(2)
-	ops := map[string]func(a, b *Var) *Var{"add": Add, "sub": Sub, "mul": Mul, "div": Div}
-	for name, op := range ops {
+	for _, tc := range []struct {
+		name string
+		op   func(a, b *Var) *Var
+	}{{"add", Add}, {"sub", Sub}, {"mul", Mul}, {"div", Div}} {
+		name, op := tc.name, tc.op
 		for _, bShape := range [][]int{{2, 3, 5, 7}, {1, 3, 1, 1}, {3, 1, 1}, {7}, {1}, {2, 1, 5, 1}} {
 			t.Run(fmt.Sprintf("%s_%v", name, bShape), func(t *testing.T) {
 				a := Param(tensor.Normal(rng, 0, 1, 2, 3, 5, 7))
