@@ -1,6 +1,7 @@
 package gan_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/semgan/semgan/autograd"
@@ -63,4 +64,35 @@ func TestGeneratorAttentionPlaces(t *testing.T) {
 		assert.Equal(t, plain.Forward(x).Value.Data(), y.Value.Data())
 		assert.Equal(t, "attn.gamma", g.Parameters()[len(g.Parameters())-1].Name)
 	}
+}
+
+// TestGeneratorCannotSeeGlobalGain pins down why the built-in data keeps the
+// light's strength fixed: the first convolution is followed by instance
+// norm, so a gain L on the colours (x+1 -> L(x+1) in [-1, 1] pixels) only
+// scales and shifts each feature plane, which the norm removes. A tint that
+// differs between channels is visible.
+func TestGeneratorCannotSeeGlobalGain(t *testing.T) {
+	rng := tensor.NewRNG(4)
+	g := gan.NewGenerator(rng, gan.GeneratorConfig{InC: 3, OutC: 3, NGF: 8, Blocks: 1, Attention: gan.AfterResBlocks})
+	x := tensor.Uniform(rng, -0.9, 0.6, 1, 3, 16, 16)
+	relit := func(gain [3]float32) []float32 {
+		d := x.Data()
+		plane := len(d) / 3
+		for i := range d {
+			d[i] = gain[i/plane]*(d[i]+1) - 1
+		}
+		return g.Forward(autograd.Const(tensor.FromSlice(d, x.Shape()...))).Value.Data()
+	}
+	base := relit([3]float32{1, 1, 1})
+	maxDiff := func(a, b []float32) float64 {
+		var m float64
+		for i := range a {
+			m = max(m, math.Abs(float64(a[i]-b[i])))
+		}
+		return m
+	}
+	for _, gain := range []float32{0.78, 1.12} {
+		assert.Less(t, maxDiff(base, relit([3]float32{gain, gain, gain})), 1e-4, "gain %v", gain)
+	}
+	assert.Greater(t, maxDiff(base, relit([3]float32{1.06, 1, 0.94})), 1e-3, "a tint must change the output")
 }
