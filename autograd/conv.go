@@ -1,6 +1,11 @@
 package autograd
 
-import "github.com/semgan/semgan/tensor"
+import (
+	"fmt"
+
+	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/tensor"
+)
 
 // Conv2d returns the convolution of x [N, C, H, W] with w [OutC, C, KH, KW]
 // plus the optional bias [OutC] (nil for none).
@@ -35,6 +40,31 @@ func InstanceNorm(x, gamma, beta *Var, eps float32) *Var {
 	// mean and rstd, kept for backward
 	return record(y, []*Var{x, gamma, beta}, func(dy *tensor.Tensor) {
 		tensor.InstanceNormBackward(x.Value, valueOf(gamma), st, dy, x.gradIf(), gamma.gradIf(), beta.gradIf())
+	}, st.Mean, st.Rstd)
+}
+
+// InstanceNormAct is an activation of InstanceNorm(x, gamma, beta): ReLU
+// for slope 0, LeakyReLU with that slope otherwise. It computes what the two
+// ops compute, but the activation runs in place on the normalised values, so
+// the graph keeps one tensor where the pair keeps two. Backward reads the
+// activation's derivative off the output, which is positive exactly where
+// its input is; that needs slope >= 0, and InstanceNormAct panics otherwise.
+func InstanceNormAct(x, gamma, beta *Var, eps, slope float32) *Var {
+	if slope < 0 || slope != slope {
+		panic(fmt.Sprintf("autograd: InstanceNormAct: slope %v must be at least 0", slope))
+	}
+	op := kernels.ReLU
+	if slope != 0 {
+		op = kernels.LeakyReLU
+	}
+	y, st := tensor.InstanceNorm(x.Value, valueOf(gamma), valueOf(beta), eps)
+	tensor.ApplyInPlace(op, slope, y)
+	return record(y, []*Var{x, gamma, beta}, func(dy *tensor.Tensor) {
+		// dz: the gradient with respect to the normalised values, op'(y) * dy.
+		dz := tensor.ZerosLike(dy)
+		defer dz.Free()
+		tensor.ApplyBackward(op, slope, y, y, dy, dz)
+		tensor.InstanceNormBackward(x.Value, valueOf(gamma), st, dz, x.gradIf(), gamma.gradIf(), beta.gradIf())
 	}, st.Mean, st.Rstd)
 }
 

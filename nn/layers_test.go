@@ -129,3 +129,40 @@ func stats(d []float32) (mean, std float64) {
 	}
 	return mean, math.Sqrt(std / float64(len(d)))
 }
+
+// TestSequentialFusesNormActivation checks that a Sequential whose instance
+// norm is followed by an activation, fused or not (a negative slope is not
+// fused), computes the values and gradients of its layers run one after
+// another.
+func TestSequentialFusesNormActivation(t *testing.T) {
+	rng := tensor.NewRNG(9)
+	x := tensor.Normal(rng, 0, 1, 2, 3, 5, 4)
+	dy := tensor.Normal(rng, 0, 1, 2, 3, 5, 4)
+	for _, act := range []nn.Module{nn.ReLU{}, &nn.ReLU{}, nn.LeakyReLU{Slope: 0.2}, &nn.LeakyReLU{Slope: 0.2}, nn.LeakyReLU{Slope: -0.5}} {
+		seq := nn.NewSequential(nn.NewConv2d(rng, 3, 3, 3, tensor.ConvOpts{Padding: 1}, true), nn.NewInstanceNorm2d(3, true), act)
+		run := func(forward func(*autograd.Var) *autograd.Var) (y []float32, grads [][]float32) {
+			in := autograd.Param(x.Clone())
+			for _, p := range seq.Parameters() {
+				p.Var.ZeroGrad()
+			}
+			out := forward(in)
+			autograd.BackwardWith(out, dy)
+			grads = append(grads, in.Grad.Data())
+			for _, p := range seq.Parameters() {
+				grads = append(grads, p.Var.Grad.Data())
+			}
+			return out.Value.Data(), grads
+		}
+		wantY, wantGrads := run(func(h *autograd.Var) *autograd.Var {
+			for _, l := range seq.Layers {
+				h = l.Forward(h)
+			}
+			return h
+		})
+		gotY, gotGrads := run(seq.Forward)
+		assert.Equal(t, wantY, gotY, "%T %v: values", act, act)
+		for i := range wantGrads {
+			assert.InDeltaSlice(t, wantGrads[i], gotGrads[i], 1e-4, "%T %v: gradient %d", act, act, i)
+		}
+	}
+}

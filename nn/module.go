@@ -37,10 +37,33 @@ func NewSequential(layers ...Module) *Sequential { return &Sequential{Layers: la
 
 // Forward applies every layer in turn.
 func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
-	for _, l := range s.Layers {
-		x = l.Forward(x)
+	for i := 0; i < len(s.Layers); i++ {
+		// An instance norm followed by ReLU or LeakyReLU runs as one op,
+		// which keeps one tensor for backward instead of two.
+		if n, ok := s.Layers[i].(*InstanceNorm2d); ok && i+1 < len(s.Layers) {
+			if slope, ok := activationSlope(s.Layers[i+1]); ok {
+				x = autograd.InstanceNormAct(x, n.Weight, n.Bias, n.Eps, slope)
+				i++
+				continue
+			}
+		}
+		x = s.Layers[i].Forward(x)
 	}
 	return x
+}
+
+// activationSlope returns the negative-side slope of a ReLU (0) or of a
+// LeakyReLU whose slope InstanceNormAct takes, and whether m is one.
+func activationSlope(m Module) (float32, bool) {
+	switch a := m.(type) {
+	case ReLU, *ReLU:
+		return 0, true
+	case LeakyReLU:
+		return a.Slope, a.Slope >= 0
+	case *LeakyReLU:
+		return a.Slope, a.Slope >= 0
+	}
+	return 0, false
 }
 
 // Parameters returns the layers' parameters as "<index>.<name>".

@@ -14,6 +14,11 @@ func Apply(op kernels.UnaryOp, alpha float32, x *Tensor) *Tensor {
 	return y
 }
 
+// ApplyInPlace overwrites x with op(x).
+func ApplyInPlace(op kernels.UnaryOp, alpha float32, x *Tensor) {
+	x.dev.Unary(op, alpha, x.buf, x.buf)
+}
+
 // ApplyBackward accumulates dx += op'(x) * dy given x and y = op(x).
 func ApplyBackward(op kernels.UnaryOp, alpha float32, x, y, dy, dx *Tensor) {
 	mustShape("ApplyBackward", "dy", dy, x.shape...)
