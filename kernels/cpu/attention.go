@@ -168,11 +168,17 @@ func AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, d
 		defer putScratch(sb)
 		defer putScratch(dpb)
 		sc[c].s, sc[c].dp, sc[c].dsum = *sb, *dpb, make([]float32, jb)
+		// The partial sums of the other chunks come from the scratch pool
+		// too (cleared per image below), not garbage per call.
 		if c > 0 && dk != nil {
-			sc[c].dk = make([]float32, p.Dk*p.Nk)
+			buf := getScratch(p.Dk * p.Nk)
+			defer putScratch(buf)
+			sc[c].dk = *buf
 		}
 		if c > 0 && dv != nil {
-			sc[c].dv = make([]float32, p.Dv*p.Nk)
+			buf := getScratch(p.Dv * p.Nk)
+			defer putScratch(buf)
+			sc[c].dv = *buf
 		}
 	}
 	for b := range p.Batch {

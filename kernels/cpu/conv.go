@@ -257,7 +257,12 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 	partial := make([][]float32, chunks)
 	partial[0] = dw
 	for c := 1; c < chunks; c++ {
-		partial[c] = make([]float32, len(dw))
+		// From the scratch pool: a fresh slice per call would be garbage of
+		// the weights' size for every layer of every training step.
+		buf := getScratch(len(dw))
+		defer putScratch(buf)
+		partial[c] = *buf
+		clear(partial[c])
 	}
 	direct := pointwise(p)
 	parallelChunks(items, chunks, func(chunk, lo, hi int) {
