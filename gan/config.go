@@ -91,6 +91,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("gan: learning rates must be positive (G %g, D %g)", c.LRG, c.LRD)
 	case c.Batch < 1 || c.DSteps < 1 || c.PoolSize < 0 || c.Iters < 0 || c.DecayIters < 0:
 		return fmt.Errorf("gan: bad schedule Batch=%d DSteps=%d PoolSize=%d Iters=%d DecayIters=%d", c.Batch, c.DSteps, c.PoolSize, c.Iters, c.DecayIters)
+	case !(c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1):
+		return fmt.Errorf("gan: Adam betas must be in [0, 1) (beta1 %g, beta2 %g)", c.Beta1, c.Beta2)
 	case c.LambdaCycle < 0 || c.LambdaIdentity < 0 || c.LambdaSem < 0:
 		return fmt.Errorf("gan: loss weights must not be negative")
 	}

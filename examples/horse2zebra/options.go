@@ -26,17 +26,22 @@ type options struct {
 	lrG, lrD  float64
 	attn      string
 	lambdaSem float64
-	ngf, ndf  int
-	blocks    int
-	seed      uint64
-	out       string
-	resume    bool
-	device    string
-	minutes   float64
-	sampleEvy int
-	saveEvery int
-	count     int
-	strict    bool
+	// lambdaCycle, lambdaIdt, beta1, beta2 and pool are -1 for the preset's.
+	lambdaCycle, lambdaIdt float64
+	beta1, beta2           float64
+	pool                   int
+	ngf, ndf               int
+	blocks, dlayers        int
+	dSteps                 int
+	seed                   uint64
+	out                    string
+	resume                 bool
+	device                 string
+	minutes                float64
+	sampleEvy              int
+	saveEvery              int
+	count                  int
+	strict                 bool
 	// fidWeights is eval's -fid-weights: the FID Inception weights file.
 	fidWeights string
 }
@@ -62,6 +67,13 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.lrD, "lr-d", 0, "discriminator learning rate (0: preset)")
 	fs.StringVar(&o.attn, "attn", "", "attention place: none, res, up1, up2 (empty: preset)")
 	fs.Float64Var(&o.lambdaSem, "lambda-sem", -1, "semantic loss weight (-1: preset)")
+	fs.Float64Var(&o.lambdaCycle, "lambda-cycle", -1, "cycle-consistency loss weight, each way (-1: preset)")
+	fs.Float64Var(&o.lambdaIdt, "lambda-idt", -1, "identity loss weight, relative to -lambda-cycle (-1: preset; 0 disables it)")
+	fs.Float64Var(&o.beta1, "beta1", -1, "Adam beta1 (-1: preset)")
+	fs.Float64Var(&o.beta2, "beta2", -1, "Adam beta2 (-1: preset)")
+	fs.IntVar(&o.pool, "pool", -1, "fakes kept in each discriminator's image pool (-1: preset; 0: none)")
+	fs.IntVar(&o.dlayers, "dlayers", 0, "discriminator depth, stride-2 layers (0: preset; 3 is the 70x70 PatchGAN)")
+	fs.IntVar(&o.dSteps, "d-steps", 0, "discriminator updates per generator update (0: preset)")
 	fs.IntVar(&o.ngf, "ngf", 0, "generator filters (0: preset)")
 	fs.IntVar(&o.ndf, "ndf", 0, "discriminator filters (0: preset)")
 	fs.IntVar(&o.blocks, "blocks", 0, "residual blocks (0: preset)")
@@ -91,6 +103,20 @@ func (o *options) config() (gan.Config, error) {
 	setInt(&cfg.NDF, o.ndf)
 	setInt(&cfg.Blocks, o.blocks)
 	setInt(&cfg.Batch, o.batch)
+	setInt(&cfg.DLayers, o.dlayers)
+	setInt(&cfg.DSteps, o.dSteps)
+	setFloat := func(dst *float32, v float64) {
+		if v >= 0 {
+			*dst = float32(v)
+		}
+	}
+	setFloat(&cfg.LambdaCycle, o.lambdaCycle)
+	setFloat(&cfg.LambdaIdentity, o.lambdaIdt)
+	setFloat(&cfg.Beta1, o.beta1)
+	setFloat(&cfg.Beta2, o.beta2)
+	if o.pool >= 0 {
+		cfg.PoolSize = o.pool
+	}
 	if o.iters > 0 {
 		cfg.Iters, cfg.DecayIters = o.iters, o.iters
 	}
@@ -108,9 +134,7 @@ func (o *options) config() (gan.Config, error) {
 			return cfg, err
 		}
 	}
-	if o.lambdaSem >= 0 {
-		cfg.LambdaSem = float32(o.lambdaSem)
-	}
+	setFloat(&cfg.LambdaSem, o.lambdaSem)
 	cfg.Seed = o.seed
 	return cfg, cfg.Validate()
 }
