@@ -119,3 +119,21 @@ func TestMedian(t *testing.T) {
 		}
 	}
 }
+
+func TestCPUProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cpu.prof")
+	var stdout, stderr bytes.Buffer
+	if code := cli([]string{"-reps", "2", "-cpuprofile", path}, &stdout, &stderr, []benchCase{sgemmCase("sgemm_64", 64)}); code != 0 {
+		t.Fatalf("exit status %d; stderr:\n%s", code, stderr.String())
+	}
+	// A pprof profile is a gzipped protocol buffer.
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+		t.Fatalf("%s is not a gzipped profile (%d bytes, %v)", path, len(data), err)
+	}
+	bad := filepath.Join(t.TempDir(), "no-such-dir", "cpu.prof")
+	stderr.Reset()
+	if code := cli([]string{"-cpuprofile", bad}, &stdout, &stderr, []benchCase{sgemmCase("sgemm_8", 8)}); code != 1 || !strings.Contains(stderr.String(), "-cpuprofile") {
+		t.Errorf("unwritable profile: exit status %d, stderr %q", code, stderr.String())
+	}
+}

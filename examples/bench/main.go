@@ -53,6 +53,8 @@ type options struct {
 	device   string
 	jsonPath string
 	list     bool
+	// cpuProfile is -cpuprofile: where to write a CPU profile, "" for none.
+	cpuProfile string
 }
 
 // result is one case's line of the table and of the JSON file.
@@ -81,6 +83,7 @@ func cli(args []string, stdout, stderr io.Writer, cases []benchCase) int {
 	fs.StringVar(&o.device, "device", "cpu", "backend to run on ("+fmt.Sprint(kernels.Names())+")")
 	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to this file")
 	fs.BoolVar(&o.list, "list", false, "list the cases and their FLOP counts, then exit")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (set-up, warm-up and timed repetitions of every selected case) to this file, for go tool pprof")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -117,6 +120,14 @@ func cli(args []string, stdout, stderr io.Writer, cases []benchCase) int {
 		return 1
 	}
 	tensor.SetDefault(dev)
+	if o.cpuProfile != "" {
+		stop, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: -cpuprofile: %v\n", err)
+			return 1
+		}
+		defer stop()
+	}
 
 	rss := newPeakRSS()
 	fmt.Fprintf(stdout, "device %s, GOMAXPROCS %d, %d warm-up + %d timed repetitions per case; %s\n",
