@@ -21,6 +21,8 @@
 #   run.sh              the command to run there: kernel tests, then the Go
 #                       timings, then PyTorch's if it has CUDA, then the
 #                       ratios. Everything it prints is also in run.log.
+#                       Each step has its own time limit (150 s, 200 s, 150 s)
+#                       so the whole check fits in one short GPU lease.
 #
 # The binaries link libcuda.so.1 dynamically (the GPU machine's driver) and
 # glibc of this machine (Debian bookworm); the GPU machine needs a glibc at
@@ -133,17 +135,17 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,m
 status=0
 
 echo "== 1. every kernel against the CPU backend (and the live-bytes training test)"
-SEMGAN_CUDA_REQUIRE=1 ./kernels-cuda.test -test.run . -test.v -test.timeout 20m >tests.log 2>&1 || status=1
+SEMGAN_CUDA_REQUIRE=1 ./kernels-cuda.test -test.run . -test.v -test.timeout 150s >tests.log 2>&1 || status=1
 grep -E '^(=== RUN|--- (PASS|FAIL|SKIP)|PASS|FAIL|ok )|device:|Error|off \(' tests.log | grep -v '^=== RUN' | head -80
 grep -m1 'device:' tests.log || true
 
 echo "== 2. semgan on the GPU (Go benchmarks)"
-SEMGAN_CUDA_REQUIRE=1 ./kernels-cuda.test -test.run '^$' -test.bench . -test.benchtime 3x -test.timeout 30m 2>&1 | tee bench.log || status=1
+SEMGAN_CUDA_REQUIRE=1 ./kernels-cuda.test -test.run '^$' -test.bench . -test.benchtime 3x -test.timeout 200s 2>&1 | tee bench.log || status=1
 
 echo "== 3. PyTorch on the GPU"
 py=${PYTHON:-python3}
 if "$py" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-	"$py" torch_gpu.py | tee torch.log || status=1
+	timeout 150 "$py" torch_gpu.py | tee torch.log || status=1
 else
 	echo "no PyTorch with CUDA here ($py); skipped"
 	: >torch.log

@@ -47,8 +47,16 @@ func device(tb testing.TB, slowOnEmulator bool) *cuda.Backend {
 // TestTrainStepLiveBytesFlat checks that the caching allocator's live bytes
 // stay flat over training steps of a tiny paper model (every intermediate
 // is freed; only the parameters, optimiser state and image pools stay), and
-// that the losses of every step agree with the same training on the CPU
-// backend.
+// that the losses of the first steps agree with the same training on the
+// CPU backend.
+//
+// Only the first steps can be compared: training amplifies rounding. On
+// the CPU alone, the assembly and the -tags noasm builds (another summation
+// order) agree to about 1e-5 for three steps, differ by about 3e-3 at the
+// fifth and by up to 15% at the tenth (go run ./scripts/drift, with and
+// without -tags noasm); an H200 against the CPU drifted the same way.
+// Three steps still move every loss far (G_A from 1.09 to 0.26), so a
+// wrong gradient on the device shows there.
 func TestTrainStepLiveBytesFlat(t *testing.T) {
 	be := device(t, os.Getenv("SEMGAN_CUDAEMU_SLOW") == "1")
 	cfg, err := gan.Preset("paper")
@@ -61,7 +69,7 @@ func TestTrainStepLiveBytesFlat(t *testing.T) {
 	cfg.NGF, cfg.NDF, cfg.Blocks, cfg.DLayers = 8, 8, 1, 2
 	cfg.Attention = gan.AfterLastUp
 	cfg.Batch, cfg.PoolSize = 2, 2
-	size, steps := 32, 6
+	size, steps := 32, 10
 	if strings.HasPrefix(be.Device(), "cudaemu") {
 		// About two minutes per step there.
 		cfg.NGF, cfg.NDF, cfg.DLayers, cfg.Attention, cfg.Batch, size = 2, 1, 1, gan.NoAttention, 1, 8
@@ -94,6 +102,7 @@ func TestTrainStepLiveBytesFlat(t *testing.T) {
 		b.Free()
 		return l
 	}
+	const comparedSteps = 3
 	var live []int64
 	for step := range steps {
 		tensor.SetDefault(cpu)
@@ -101,9 +110,11 @@ func TestTrainStepLiveBytesFlat(t *testing.T) {
 		tensor.SetDefault(be)
 		l := trainStep(tr)
 		for i, v := range l.Values() {
-			// Rounding differs (summation order, fused multiply-adds on
-			// the GPU) and grows a little from step to step.
-			if w := want.Values()[i]; math.Abs(float64(v-w)) > 1e-3*max(1, math.Abs(float64(w))) {
+			w := want.Values()[i]
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				t.Errorf("step %d: loss %s = %v on the device", step, l.Names()[i], v)
+			}
+			if step < comparedSteps && math.Abs(float64(v-w)) > 1e-3*max(1, math.Abs(float64(w))) {
 				t.Errorf("step %d: loss %s = %v on the device, %v on the CPU", step, l.Names()[i], v, w)
 			}
 		}
