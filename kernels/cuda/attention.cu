@@ -20,19 +20,28 @@
 // so that every output element is owned by one block (no atomics).
 //
 // T is chosen by the host so that the dynamic shared memory (layouts below)
-// fits in 48 KiB; grid (ceil(N/T), Batch).
+// fits in 48 KiB; grid (ceil(N/T), Batch). The T x T tiles of scores (P,
+// dS) have rows of TP = T + 1 floats: loops whose 32 lanes walk down a
+// column of such a tile then touch 32 different banks instead of one (with
+// rows of T = 32 floats every lane would wait on the same bank).
 #include "common.cuh"
+
+// PV_ROWS is how many output channels a thread of the forward kernel
+// accumulates at once (in registers).
+#define PV_ROWS 8
 
 extern "C" __global__ void attention_forward_f32(const float *__restrict__ q, const float *__restrict__ k,
                                                  const float *__restrict__ v, float *__restrict__ o,
                                                  float *__restrict__ lse, int Dk, int Dv, int Nq, int Nk,
                                                  float scale, int T) {
-  // Shared layout: Qs [Dk][T], Ks [Dk][T], Vs [Dv][T], P [T][T], Os [Dv][T],
+  // Shared layout: Qs [Dk][T], Ks [Dk][T], Vs [Dv][T], P [T][TP], Os [Dv][T],
   // m [T], l [T], corr [T].
   DYNAMIC_SHARED(float, smem);
-  float *Qs = smem, *Ks = Qs + Dk * T, *Vs = Ks + Dk * T, *P = Vs + Dv * T, *Os = P + T * T;
+  int TP = T + 1;
+  float *Qs = smem, *Ks = Qs + Dk * T, *Vs = Ks + Dk * T, *P = Vs + Dv * T, *Os = P + T * TP;
   float *m = Os + Dv * T, *l = m + T, *corr = l + T;
   int b = blockIdx.y, j0 = blockIdx.x * T, tid = threadIdx.x, nt = blockDim.x;
+  int lane = tid & 31, warp = tid >> 5, warps = nt >> 5;
   q += (size_t)b * Dk * Nq, k += (size_t)b * Dk * Nk, v += (size_t)b * Dv * Nk;
   for (int e = tid; e < Dk * T; e += nt) {
     int d = e / T, j = e % T;
@@ -55,31 +64,54 @@ extern "C" __global__ void attention_forward_f32(const float *__restrict__ q, co
       int j = e / T, i = e % T;
       float s = 0.0f;
       for (int d = 0; d < Dk; d++) s += Qs[d * T + j] * Ks[d * T + i];
-      P[e] = i0 + i < Nk ? scale * s : -INFINITY;
+      P[j * TP + i] = i0 + i < Nk ? scale * s : -INFINITY;
     }
     __syncthreads();
-    // Online softmax, a thread per query: the new maximum, the weights
-    // relative to it, and the factor corr that rescales what was summed
-    // relative to the old maximum.
-    for (int j = tid; j < T; j += nt) {
+    // Online softmax, a warp per query, its lanes over the keys: the new
+    // maximum, the weights relative to it, and the factor corr that
+    // rescales what was summed relative to the old maximum. (The loop's
+    // bounds are the same in every lane, as the shuffles need.)
+    for (int j = warp; j < T; j += warps) {
       float mx = m[j];
-      for (int i = 0; i < T; i++) mx = fmaxf(mx, P[j * T + i]);
+      for (int i = lane; i < T; i += 32) mx = fmaxf(mx, P[j * TP + i]);
+      mx = warp_max(mx);
       float sum = 0.0f;
-      for (int i = 0; i < T; i++) {
-        float p = expf(P[j * T + i] - mx);
-        P[j * T + i] = p;
+      for (int i = lane; i < T; i += 32) {
+        float p = expf(P[j * TP + i] - mx);
+        P[j * TP + i] = p;
         sum += p;
       }
-      corr[j] = expf(m[j] - mx);  // 0 on the first tile, where m = -inf
-      l[j] = l[j] * corr[j] + sum;
-      m[j] = mx;
+      sum = warp_sum(sum);
+      if (lane == 0) {
+        corr[j] = expf(m[j] - mx);  // 0 on the first tile, where m = -inf
+        l[j] = l[j] * corr[j] + sum;
+        m[j] = mx;
+      }
     }
     __syncthreads();
-    for (int e = tid; e < Dv * T; e += nt) {
-      int c = e / T, j = e % T;
-      float acc = Os[e] * corr[j];
-      for (int i = 0; i < T; i++) acc += P[j * T + i] * Vs[c * T + i];
-      Os[e] = acc;
+    // O[c][j] = corr_j O[c][j] + sum_i P[j][i] V[c][i]. T divides 32, so
+    // T divides the block and each thread keeps one query j; it takes
+    // channels PV_ROWS at a time, loading each P[j][i] once for all of them.
+    {
+      int j = tid % T, stride = nt / T;
+      for (int c0 = tid / T; c0 < Dv; c0 += PV_ROWS * stride) {
+        float acc[PV_ROWS];
+        for (int r = 0; r < PV_ROWS; r++) {
+          int c = c0 + r * stride;
+          acc[r] = c < Dv ? Os[c * T + j] * corr[j] : 0.0f;
+        }
+        for (int i = 0; i < T; i++) {
+          float p = P[j * TP + i];
+          for (int r = 0; r < PV_ROWS; r++) {
+            int c = min(c0 + r * stride, Dv - 1);  // rows past Dv are computed but not stored
+            acc[r] += p * Vs[c * T + i];
+          }
+        }
+        for (int r = 0; r < PV_ROWS; r++) {
+          int c = c0 + r * stride;
+          if (c < Dv) Os[c * T + j] = acc[r];
+        }
+      }
     }
     __syncthreads();  // before the next tile overwrites K, V and P
   }
@@ -107,8 +139,8 @@ extern "C" __global__ void attention_rowdot_f32(const float *__restrict__ o, con
 
 // attn_ds computes, for the tile pair in shared memory, p_ji and
 // ds_ji = p_ji (dp_ji - D_j), with dp_ji = sum_c dO[c][j] V[c][i], into P (if
-// not null) and dS, both [T][T] with j the query. Rows and columns past the
-// ends (nq, nk valid) get 0.
+// not null) and dS, both [T][T+1] with j the query. Rows and columns past
+// the ends (nq, nk valid) get 0.
 static __device__ __forceinline__ void attn_ds(const float *Qs, const float *Ks, const float *Vs, const float *dOs,
                                                const float *lse_s, const float *D_s, float *P, float *dS, int Dk,
                                                int Dv, int T, int nq, int nk, float scale) {
@@ -121,8 +153,8 @@ static __device__ __forceinline__ void attn_ds(const float *Qs, const float *Ks,
       p = expf(scale * s - lse_s[j]);
       for (int c = 0; c < Dv; c++) dp += dOs[c * T + j] * Vs[c * T + i];
     }
-    if (P) P[e] = p;
-    dS[e] = p * (dp - D_s[j]);
+    if (P) P[j * (T + 1) + i] = p;
+    dS[j * (T + 1) + i] = p * (dp - D_s[j]);
   }
 }
 
@@ -141,10 +173,11 @@ extern "C" __global__ void attention_backward_dq_f32(const float *__restrict__ q
                                                      const float *__restrict__ D, const float *__restrict__ dout,
                                                      float *__restrict__ dq, int Dk, int Dv, int Nq, int Nk,
                                                      float scale, int T) {
-  // Shared layout: Qs, Ks, dQs [Dk][T]; dOs, Vs [Dv][T]; dS [T][T]; lse, D [T].
+  // Shared layout: Qs, Ks, dQs [Dk][T]; dOs, Vs [Dv][T]; dS [T][TP]; lse, D [T].
   DYNAMIC_SHARED(float, smem);
+  int TP = T + 1;
   float *Qs = smem, *Ks = Qs + Dk * T, *dQs = Ks + Dk * T, *dOs = dQs + Dk * T, *Vs = dOs + Dv * T;
-  float *dS = Vs + Dv * T, *lse_s = dS + T * T, *D_s = lse_s + T;
+  float *dS = Vs + Dv * T, *lse_s = dS + T * TP, *D_s = lse_s + T;
   int b = blockIdx.y, j0 = blockIdx.x * T, tid = threadIdx.x, nt = blockDim.x;
   q += (size_t)b * Dk * Nq, k += (size_t)b * Dk * Nk, v += (size_t)b * Dv * Nk, dout += (size_t)b * Dv * Nq;
   attn_load(Qs, q, Dk, Nq, j0, T);
@@ -162,7 +195,7 @@ extern "C" __global__ void attention_backward_dq_f32(const float *__restrict__ q
     for (int e = tid; e < Dk * T; e += nt) {
       int d = e / T, j = e % T;
       float acc = 0.0f;
-      for (int i = 0; i < T; i++) acc += dS[j * T + i] * Ks[d * T + i];
+      for (int i = 0; i < T; i++) acc += dS[j * TP + i] * Ks[d * T + i];
       dQs[e] += scale * acc;
     }
     __syncthreads();  // before K, V and dS are overwritten
@@ -179,11 +212,12 @@ extern "C" __global__ void attention_backward_dkdv_f32(const float *__restrict__
                                                        const float *__restrict__ D, const float *__restrict__ dout,
                                                        float *__restrict__ dk, float *__restrict__ dv, int Dk,
                                                        int Dv, int Nq, int Nk, float scale, int T) {
-  // Shared layout: Ks, Qs, dKs [Dk][T]; Vs, dOs, dVs [Dv][T]; P, dS [T][T];
+  // Shared layout: Ks, Qs, dKs [Dk][T]; Vs, dOs, dVs [Dv][T]; P, dS [T][TP];
   // lse, D [T].
   DYNAMIC_SHARED(float, smem);
+  int TP = T + 1;
   float *Ks = smem, *Qs = Ks + Dk * T, *dKs = Qs + Dk * T, *Vs = dKs + Dk * T, *dOs = Vs + Dv * T;
-  float *dVs = dOs + Dv * T, *P = dVs + Dv * T, *dS = P + T * T, *lse_s = dS + T * T, *D_s = lse_s + T;
+  float *dVs = dOs + Dv * T, *P = dVs + Dv * T, *dS = P + T * TP, *lse_s = dS + T * TP, *D_s = lse_s + T;
   int b = blockIdx.y, i0 = blockIdx.x * T, tid = threadIdx.x, nt = blockDim.x;
   q += (size_t)b * Dk * Nq, k += (size_t)b * Dk * Nk, v += (size_t)b * Dv * Nk, dout += (size_t)b * Dv * Nq;
   attn_load(Ks, k, Dk, Nk, i0, T);
@@ -202,13 +236,13 @@ extern "C" __global__ void attention_backward_dkdv_f32(const float *__restrict__
     for (int e = tid; e < Dk * T; e += nt) {
       int d = e / T, i = e % T;
       float acc = 0.0f;
-      for (int j = 0; j < T; j++) acc += dS[j * T + i] * Qs[d * T + j];
+      for (int j = 0; j < T; j++) acc += dS[j * TP + i] * Qs[d * T + j];
       dKs[e] += scale * acc;
     }
     for (int e = tid; e < Dv * T; e += nt) {
       int c = e / T, i = e % T;
       float acc = 0.0f;
-      for (int j = 0; j < T; j++) acc += P[j * T + i] * dOs[c * T + j];
+      for (int j = 0; j < T; j++) acc += P[j * TP + i] * dOs[c * T + j];
       dVs[e] += acc;
     }
     __syncthreads();  // before the query tiles are overwritten

@@ -59,7 +59,7 @@ func (be *Backend) AttentionForward(p kernels.AttentionParams, q, k, v, o, lse k
 		arg{"k", kb, p.Batch * p.Dk * p.Nk, false}, arg{"v", vb, p.Batch * p.Dv * p.Nk, false},
 		arg{"o", ob, p.Batch * p.Dv * p.Nq, false}, arg{"lse", lb, p.Batch * p.Nq, false})
 	// Qs, Ks, Vs, P, Os, m, l, corr: see attention_forward_f32.
-	t, shared := attnTile(fn, p, func(t int) int { return 2*p.Dk*t + 2*p.Dv*t + t*t + 3*t })
+	t, shared := attnTile(fn, p, func(t int) int { return 2*p.Dk*t + 2*p.Dv*t + t*(t+1) + 3*t })
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	be.launch(fn, "attention_forward_f32", dim3{(p.Nq + t - 1) / t, p.Batch, 1}, attnBlock(p, t), shared,
@@ -93,14 +93,14 @@ func (be *Backend) AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse,
 	common := []uint64{argInt(p.Dk), argInt(p.Dv), argInt(p.Nq), argInt(p.Nk), argF32(p.Scale)}
 	if dqb != nil {
 		// Qs, Ks, dQs, dOs, Vs, dS, lse, D: see attention_backward_dq_f32.
-		t, shared := attnTile(fn, p, func(t int) int { return 3*p.Dk*t + 2*p.Dv*t + t*t + 2*t })
+		t, shared := attnTile(fn, p, func(t int) int { return 3*p.Dk*t + 2*p.Dv*t + t*(t+1) + 2*t })
 		be.launch(fn, "attention_backward_dq_f32", dim3{(p.Nq + t - 1) / t, p.Batch, 1}, attnBlock(p, t), shared,
 			append([]uint64{ptr(qb), ptr(kb), ptr(vb), ptr(lb), ptr(d), ptr(dob), ptr(dqb)},
 				append(common, argInt(t))...)...)
 	}
 	if dkb != nil || dvb != nil {
 		// Ks, Qs, dKs, Vs, dOs, dVs, P, dS, lse, D: see attention_backward_dkdv_f32.
-		t, shared := attnTile(fn, p, func(t int) int { return 3*p.Dk*t + 3*p.Dv*t + 2*t*t + 2*t })
+		t, shared := attnTile(fn, p, func(t int) int { return 3*p.Dk*t + 3*p.Dv*t + 2*t*(t+1) + 2*t })
 		be.launch(fn, "attention_backward_dkdv_f32", dim3{(p.Nk + t - 1) / t, p.Batch, 1}, attnBlock(p, t), shared,
 			append([]uint64{ptr(qb), ptr(kb), ptr(vb), ptr(lb), ptr(d), ptr(dob), ptr(dkb), ptr(dvb)},
 				append(common, argInt(t))...)...)
