@@ -21,8 +21,8 @@
 #   run.sh              the command to run there: kernel tests, then the Go
 #                       timings, then PyTorch's if it has CUDA, then the
 #                       ratios. Everything it prints is also in run.log.
-#                       Each step has its own time limit (150 s, 200 s, 150 s)
-#                       so the whole check fits in one short GPU lease.
+#                       Each step has its own time limit (150 s, 200 s, 60 s,
+#                       150 s) so the whole check fits in one short GPU lease.
 #
 # The binaries link libcuda.so.1 dynamically (the GPU machine's driver) and
 # glibc of this machine (Debian bookworm); the GPU machine needs a glibc at
@@ -141,6 +141,9 @@ grep -m1 'device:' tests.log || true
 
 echo "== 2. semgan on the GPU (Go benchmarks)"
 SEMGAN_CUDA_REQUIRE=1 ./kernels-cuda.test -test.run '^$' -test.bench . -test.benchtime 3x -test.timeout 200s 2>&1 | tee bench.log || status=1
+
+echo "== 2b. where generator inference spends its time (kernels timed one by one)"
+SEMGAN_CUDA_REQUIRE=1 SEMGAN_CUDA_PROFILE=1 ./kernels-cuda.test -test.run '^$' -test.bench GeneratorInfer256 -test.benchtime 2x -test.timeout 60s 2>&1 | grep -v '^\(goos\|goarch\|pkg\|cpu\):' || status=1
 
 echo "== 3. PyTorch on the GPU"
 py=${PYTHON:-python3}

@@ -3,9 +3,12 @@
 package cuda
 
 import (
+	"cmp"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/semgan/semgan/kernels"
@@ -32,6 +35,20 @@ type Backend struct {
 
 	err      error // the first device error since the last Synchronize
 	syncEach bool  // synchronise after every launch (SEMGAN_CUDA_SYNC=1)
+
+	// profile, when not nil (SEMGAN_CUDA_PROFILE=1), holds the time and
+	// count of every kernel's launches; each launch is then synchronised.
+	profile map[string]*KernelTime
+}
+
+// KernelTime is what the profile holds for one kernel: its launches and
+// their total wall time on the host, each from just before the launch to
+// the end of the kernel (the GPU idle in between, so a kernel's time
+// includes its launch latency of some microseconds).
+type KernelTime struct {
+	Kernel   string
+	Launches int
+	Total    time.Duration
 }
 
 // Open starts the driver (the GPU under tag cuda, the emulator under tag
@@ -41,13 +58,44 @@ type Backend struct {
 //
 // With the environment variable SEMGAN_CUDA_SYNC=1 the backend waits for
 // every kernel to finish, so that a device error names the kernel that
-// caused it.
+// caused it. With SEMGAN_CUDA_PROFILE=1 it also times every kernel (see
+// Profile).
 func Open() (*Backend, error) {
 	d, err := newDriver()
 	if err != nil {
 		return nil, err
 	}
-	return &Backend{drv: d, pool: map[int][]devPtr{}, syncEach: os.Getenv("SEMGAN_CUDA_SYNC") == "1"}, nil
+	be := &Backend{drv: d, pool: map[int][]devPtr{}, syncEach: os.Getenv("SEMGAN_CUDA_SYNC") == "1"}
+	if os.Getenv("SEMGAN_CUDA_PROFILE") == "1" {
+		be.profile = map[string]*KernelTime{}
+	}
+	return be, nil
+}
+
+// Profile returns the kernel times gathered since the last ResetProfile,
+// the longest total first, or nil if the backend was not opened with
+// SEMGAN_CUDA_PROFILE=1.
+func (be *Backend) Profile() []KernelTime {
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	if be.profile == nil {
+		return nil
+	}
+	var out []KernelTime
+	for _, k := range be.profile {
+		out = append(out, *k)
+	}
+	slices.SortFunc(out, func(a, b KernelTime) int { return cmp.Compare(b.Total, a.Total) })
+	return out
+}
+
+// ResetProfile forgets the kernel times gathered so far.
+func (be *Backend) ResetProfile() {
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	if be.profile != nil {
+		clear(be.profile)
+	}
 }
 
 // Device describes the driver and the device the backend runs on.
@@ -215,8 +263,21 @@ func (be *Backend) check(method string, err error) {
 
 // launch runs a kernel for method; be.mu is held.
 func (be *Backend) launch(method, kernel string, grid, block dim3, shared int, args ...uint64) {
+	if be.profile != nil {
+		be.check(method, be.drv.synchronize()) // the work queued before is not this kernel's
+		start := time.Now()
+		defer func() {
+			k := be.profile[kernel]
+			if k == nil {
+				k = &KernelTime{Kernel: kernel}
+				be.profile[kernel] = k
+			}
+			k.Launches++
+			k.Total += time.Since(start)
+		}()
+	}
 	be.check(method, be.drv.launch(kernel, grid, block, shared, args))
-	if be.syncEach {
+	if be.syncEach || be.profile != nil {
 		be.check(method+" ("+kernel+")", be.drv.synchronize())
 	}
 }

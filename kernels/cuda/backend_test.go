@@ -642,3 +642,33 @@ func TestArgumentChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestProfile checks that a profiling backend (SEMGAN_CUDA_PROFILE=1) counts
+// and times every launch by kernel, and that ResetProfile starts over.
+func TestProfile(t *testing.T) {
+	h := newHarness(t, 14)
+	be := h.gpu
+	be.mu.Lock()
+	saved := be.profile
+	be.profile = map[string]*KernelTime{} // what Open does under the variable
+	be.mu.Unlock()
+	defer func() {
+		be.mu.Lock()
+		be.profile = saved
+		be.mu.Unlock()
+	}()
+	x, y := be.Alloc(300), be.Alloc(300)
+	defer be.Free(x)
+	defer be.Free(y)
+	for range 3 {
+		be.Axpby(2, x, 1, y)
+	}
+	prof := be.Profile()
+	if len(prof) != 1 || prof[0].Kernel != "axpby_f32" || prof[0].Launches != 3 || prof[0].Total <= 0 {
+		t.Fatalf("profile after 3 Axpby: %+v, want axpby_f32 launched 3 times in a positive time", prof)
+	}
+	be.ResetProfile()
+	if prof := be.Profile(); len(prof) != 0 {
+		t.Errorf("profile after ResetProfile: %+v", prof)
+	}
+}

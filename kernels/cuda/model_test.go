@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/semgan/semgan/autograd"
 	"github.com/semgan/semgan/gan"
@@ -153,9 +154,28 @@ func BenchmarkGeneratorInfer256(b *testing.B) {
 		}
 	}
 	run() // warm the allocator's cache and the driver's JIT
+	be.ResetProfile()
 	b.ResetTimer()
 	for range b.N {
 		run()
+	}
+	logProfile(b, be)
+}
+
+// logProfile logs, when the backend profiles (SEMGAN_CUDA_PROFILE=1), the
+// kernels that took the most time, per benchmark iteration.
+func logProfile(b *testing.B, be *cuda.Backend) {
+	prof := be.Profile()
+	var total time.Duration
+	for _, k := range prof {
+		total += k.Total
+	}
+	for i, k := range prof {
+		if i == 12 {
+			break
+		}
+		b.Logf("%-32s %6d launches %10.2f ms %5.1f%%", k.Kernel, k.Launches/b.N,
+			k.Total.Seconds()*1e3/float64(b.N), 100*k.Total.Seconds()/total.Seconds())
 	}
 }
 
@@ -185,10 +205,12 @@ func BenchmarkTrainIter256Batch8(b *testing.B) {
 		}
 	}
 	run()
+	be.ResetProfile()
 	b.ResetTimer()
 	for range b.N {
 		run()
 	}
+	logProfile(b, be)
 }
 
 // BenchmarkSgemm4096 reports the GFLOP/s of one 4096^3 product.
