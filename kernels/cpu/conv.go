@@ -62,6 +62,10 @@ func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 		convForwardFewOutputs(p, x, w, bias, y)
 		return
 	}
+	if !pointwise(p) && microKernel != nil {
+		convForwardImplicit(p, x, w, bias, y)
+		return
+	}
 	k, s := p.InC*p.KH*p.KW, p.OutH()*p.OutW()
 	tile := convTile(k, s)
 	tiles := (s + tile - 1) / tile
@@ -99,6 +103,44 @@ func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 			}
 			// y tile [OutC, ns] (row stride S) = w [OutC, K] * col [K, ns] (+ bias).
 			gemmOn(inner, false, false, p.OutC, ns, k, 1, w, k, cb, ldc, beta, yt, s, nil)
+		}
+	})
+}
+
+// convForwardImplicit is ConvForward as an implicit GEMM: for each image,
+// y [OutC, S] = w [OutC, K] * patches [K, S] (+ bias) by the packed GEMM,
+// with the patches packed from the image straight into B panels
+// (packPatches). Each image's output pixels are cut into column ranges,
+// a multiple of the panel width wide, that run on separate goroutines,
+// each its own serial product: splitting the columns keeps every core busy
+// even when OutC has few row panels.
+func convForwardImplicit(p kernels.ConvParams, x, w, bias, y []float32) {
+	k, s := p.InC*p.KH*p.KW, p.OutH()*p.OutW()
+	xImg, yImg := p.InC*p.InH*p.InW, p.OutC*s
+	nw := workers(2*p.N*p.OutC*k*s, gemmMinFlops)
+	// Ranges per image: enough for every core (twice over when the batch
+	// is small), each at least 4 panels wide.
+	perImage := max(1, min((2*nw+p.N-1)/p.N, s/(4*packNR)))
+	width := roundUp((s+perImage-1)/perImage, packNR)
+	perImage = (s + width - 1) / width
+	parallelChunks(p.N*perImage, nw, func(_, lo, hi int) {
+		for it := lo; it < hi; it++ {
+			n, j0 := it/perImage, it%perImage*width
+			nb := min(width, s-j0)
+			xn, yt := x[n*xImg:(n+1)*xImg], y[n*yImg+j0:]
+			if bias != nil {
+				for o, bo := range bias {
+					row := yt[o*s : o*s+nb]
+					for i := range row {
+						row[i] = bo
+					}
+				}
+			}
+			g := packedProduct{m: p.OutC, n: nb, k: k, overwrite: bias == nil,
+				packA: func(i0, p0, mb, kb int, dst []float32) { packA(false, 1, w, k, i0, p0, mb, kb, dst) },
+				packB: func(p0, jb, kb, nbb int, dst []float32) { packPatches(p, xn, p0, j0+jb, kb, nbb, dst) },
+			}
+			g.run(yt, s, 1)
 		}
 	})
 }
@@ -265,13 +307,26 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 		clear(partial[c])
 	}
 	direct := pointwise(p)
+	implicit := !direct && microKernel != nil
 	parallelChunks(items, chunks, func(chunk, lo, hi int) {
-		col, release := columnScratch(direct, k*tile)
+		col, release := columnScratch(direct || implicit, k*tile)
 		defer release()
 		var gs gemmScratch
 		for it := lo; it < hi; it++ {
 			n, s0 := it/tiles, (it%tiles)*tile
 			ns := min(tile, s-s0)
+			dyt := dy[n*yImg+s0:]
+			if implicit {
+				// dw [OutC, K] += dy tile [OutC, ns] * patches^T [ns, K], the
+				// patches packed from the image (packPatchesT).
+				xn := x[n*xImg : (n+1)*xImg]
+				g := packedProduct{m: p.OutC, n: k, k: ns,
+					packA: func(i0, p0, mb, kb int, dst []float32) { packA(false, 1, dyt, s, i0, p0, mb, kb, dst) },
+					packB: func(p0, j0, kb, nb int, dst []float32) { packPatchesT(p, xn, s0+p0, j0, kb, nb, dst) },
+				}
+				g.run(partial[chunk], k, 1)
+				continue
+			}
 			cb, ldc := col, ns // the column block and its row stride
 			if direct {
 				cb, ldc = x[n*xImg+s0:], s
@@ -279,7 +334,7 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 				im2col(p, x[n*xImg:(n+1)*xImg], 0, p.InC, s0, ns, col)
 			}
 			// dw [OutC, K] += dy tile [OutC, ns] (row stride S) * col^T [ns, K].
-			gemmSerial(false, true, p.OutC, k, ns, 1, dy[n*yImg+s0:], s, cb, ldc, 1, partial[chunk], k, &gs)
+			gemmSerial(false, true, p.OutC, k, ns, 1, dyt, s, cb, ldc, 1, partial[chunk], k, &gs)
 		}
 	})
 	addPartials(dw, partial, func(s *[]float32) []float32 { return *s })
@@ -320,37 +375,63 @@ func validRun(iw0, stride, inW, run int) (qlo, qhi int) {
 //
 // for the i-th pixel (oh, ow) of the tile, 0 outside the image.
 func im2col(p kernels.ConvParams, xn []float32, c0, c1, s0, ns int, col []float32) {
+	kk := p.KH * p.KW
+	for r := range (c1 - c0) * kk {
+		im2colRow(p, xn, c0*kk+r, s0, col[r*ns:(r+1)*ns])
+	}
+}
+
+// im2colRow writes into row the row r = (c*KH+kh)*KW+kw of the patch
+// matrix of one image xn for the output pixels [s0, s0+len(row)):
+//
+//	row[i] = xn[c, oh*SH-PH+kh, ow*SW-PW+kw]
+//
+// for the i-th pixel (oh, ow), 0 outside the image.
+func im2colRow(p kernels.ConvParams, xn []float32, r, s0 int, row []float32) {
+	kw, kh, c := r%p.KW, r/p.KW%p.KH, r/(p.KH*p.KW)
 	plane := p.InH * p.InW
-	for c := c0; c < c1; c++ {
-		xc := xn[c*plane : (c+1)*plane]
-		for kh := range p.KH {
-			for kw := range p.KW {
-				r := ((c-c0)*p.KH+kh)*p.KW + kw
-				row := col[r*ns : (r+1)*ns]
-				convSpan(p.OutW(), s0, ns, func(oh, ow, i, run int) {
-					seg := row[i : i+run]
-					ih := oh*p.StrideH - p.PadH + kh
-					if ih < 0 || ih >= p.InH {
-						clear(seg)
-						return
-					}
-					xr := xc[ih*p.InW : (ih+1)*p.InW]
-					iw0 := ow*p.StrideW - p.PadW + kw
-					qlo, qhi := validRun(iw0, p.StrideW, p.InW, run)
-					clear(seg[:qlo])
-					clear(seg[qhi:])
-					if qlo == qhi {
-						return
-					}
-					if p.StrideW == 1 {
-						copy(seg[qlo:qhi], xr[iw0+qlo:iw0+qhi])
-						return
-					}
-					for q := qlo; q < qhi; q++ {
-						seg[q] = xr[iw0+q*p.StrideW]
-					}
-				})
-			}
+	xc := xn[c*plane : (c+1)*plane]
+	convSpan(p.OutW(), s0, len(row), func(oh, ow, i, run int) {
+		seg := row[i : i+run]
+		ih := oh*p.StrideH - p.PadH + kh
+		if ih < 0 || ih >= p.InH {
+			clear(seg)
+			return
+		}
+		xr := xc[ih*p.InW : (ih+1)*p.InW]
+		iw0 := ow*p.StrideW - p.PadW + kw
+		qlo, qhi := validRun(iw0, p.StrideW, p.InW, run)
+		clear(seg[:qlo])
+		clear(seg[qhi:])
+		if qlo == qhi {
+			return
+		}
+		if p.StrideW == 1 {
+			copy(seg[qlo:qhi], xr[iw0+qlo:iw0+qhi])
+			return
+		}
+		for q := qlo; q < qhi; q++ {
+			seg[q] = xr[iw0+q*p.StrideW]
+		}
+	})
+}
+
+// packPatches is the packB of the implicit-GEMM convolution: it writes
+// rows [p0, p0+kb) and output pixels [j0, j0+nb) of the patch matrix of
+// image xn (what im2col would build) straight into B panels, laid out as
+// packB does. Each row is built in an L1-sized buffer and dealt out to the
+// panels, so the patch matrix never exists in memory.
+func packPatches(p kernels.ConvParams, xn []float32, p0, j0, kb, nb int, dst []float32) {
+	buf := getScratch(nb)
+	defer putScratch(buf)
+	row := *buf
+	full := nb / packNR * packNR // columns in full panels
+	for r := range kb {
+		im2colRow(p, xn, p0+r, j0, row)
+		dealRow(row, dst[r*packNR:], packNR*kb, full/packNR)
+		if full < nb {
+			d := dst[full*kb+r*packNR : full*kb+(r+1)*packNR]
+			clear(d[copy(d, row[full:]):])
 		}
 	}
 }
@@ -391,12 +472,43 @@ func col2im(p kernels.ConvParams, dxn []float32, c0, c1, s0, ns int, col []float
 	}
 }
 
+// packPatchesT is the packB of the implicit-GEMM filter gradient: it
+// writes output pixels [s0, s0+kb) and patch rows [j0, j0+nb) of the
+// transposed patch matrix of image xn (op(B)(q, r) = patches[r][s0+q])
+// into B panels, laid out as packB does: eight patch rows at a time are
+// built in a buffer and transposed into the panels.
+func packPatchesT(p kernels.ConvParams, xn []float32, s0, j0, kb, nb int, dst []float32) {
+	buf := getScratch(8 * kb)
+	defer putScratch(buf)
+	rows := *buf
+	j := 0
+	for ; j+8 <= nb; j += 8 {
+		for r := range 8 {
+			im2colRow(p, xn, j0+j+r, s0, rows[r*kb:(r+1)*kb])
+		}
+		transpose8(rows, kb, dst[(j/packNR)*packNR*kb+j%packNR:], packNR, kb)
+	}
+	for ; j < roundUp(nb, packNR); j++ {
+		panel := dst[(j/packNR)*packNR*kb+j%packNR:]
+		if j >= nb {
+			for q := range kb {
+				panel[q*packNR] = 0
+			}
+			continue
+		}
+		im2colRow(p, xn, j0+j, s0, rows[:kb])
+		for q, v := range rows[:kb] {
+			panel[q*packNR] = v
+		}
+	}
+}
+
 // columnScratch returns a column buffer of n elements from the scratch pool
-// and the function that gives it back; a pointwise convolution needs none
-// and gets nil. The buffer is overwritten by im2col or by a GEMM with beta 0
-// before use.
-func columnScratch(direct bool, n int) (col []float32, release func()) {
-	if direct {
+// and the function that gives it back; a pointwise or implicit-GEMM
+// convolution needs none and gets nil. The buffer is overwritten by im2col
+// or by a GEMM with beta 0 before use.
+func columnScratch(none bool, n int) (col []float32, release func()) {
+	if none {
 		return nil, func() {}
 	}
 	buf := getScratch(n)
