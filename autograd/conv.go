@@ -33,6 +33,30 @@ func Pad2d(x *Var, pd tensor.Padding) *Var {
 	})
 }
 
+// PadConv2d is Conv2d(Pad2d(x, pd), w, bias, o) without keeping the padded
+// tensor: the forward pass frees it once the convolution has read it, and
+// the backward pass pads x again (a copy, cheap beside the convolution). A
+// graph of pad-then-convolve layers, as in every residual block of a
+// CycleGAN generator, so keeps one activation per layer instead of two.
+func PadConv2d(x *Var, pd tensor.Padding, w, bias *Var, o tensor.ConvOpts) *Var {
+	xp := tensor.Pad2d(x.Value, pd)
+	y := tensor.Conv2d(xp, w.Value, valueOf(bias), o)
+	xp.Free()
+	return record(y, []*Var{x, w, bias}, func(dy *tensor.Tensor) {
+		xp := tensor.Pad2d(x.Value, pd)
+		defer xp.Free()
+		var dxp *tensor.Tensor // the gradient with respect to the padded x
+		if x.requiresGrad {
+			dxp = tensor.ZerosLike(xp)
+			defer dxp.Free()
+		}
+		tensor.Conv2dBackward(xp, w.Value, o, dy, dxp, w.gradIf(), bias.gradIf())
+		if dxp != nil {
+			tensor.Pad2dBackward(x.Value, pd, dxp, x.grad())
+		}
+	})
+}
+
 // InstanceNorm normalises each (n, c) plane of x [N, C, ...] and applies the
 // optional per-channel gamma and beta (nil without affine parameters).
 func InstanceNorm(x, gamma, beta *Var, eps float32) *Var {

@@ -100,21 +100,16 @@ func NewGenerator(rng *tensor.RNG, cfg GeneratorConfig) *Generator {
 // Encode returns the features at the end of the residual blocks:
 // [N, 4*ngf, H/4, W/4] for x [N, InC, H, W].
 func (g *Generator) Encode(x *autograd.Var) *autograd.Var {
-	for _, l := range g.Model.Layers[:g.encoderEnd] {
-		x = l.Forward(x)
-	}
-	return x
+	return g.Model.ForwardRange(x, 0, g.encoderEnd)
 }
 
 // Decode maps encoder features to an image in [-1, 1].
 func (g *Generator) Decode(h *autograd.Var) *autograd.Var {
-	for i := g.encoderEnd; i < len(g.Model.Layers); i++ {
-		if g.Attn != nil && i == g.attnAt {
-			h = g.Attn.Forward(h)
-		}
-		h = g.Model.Layers[i].Forward(h)
+	if g.Attn == nil {
+		return g.Model.ForwardRange(h, g.encoderEnd, len(g.Model.Layers))
 	}
-	return h
+	h = g.Model.ForwardRange(h, g.encoderEnd, g.attnAt)
+	return g.Model.ForwardRange(g.Attn.Forward(h), g.attnAt, len(g.Model.Layers))
 }
 
 // Forward translates x: Decode(Encode(x)).

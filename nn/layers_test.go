@@ -166,3 +166,53 @@ func TestSequentialFusesNormActivation(t *testing.T) {
 		}
 	}
 }
+
+// TestSequentialFusesPadConv checks that a reflection pad followed by a
+// convolution runs as autograd.PadConv2d, in Forward and in ForwardRange:
+// the same values and gradients as the layers one by one, and one tensor
+// fewer kept for backward (the padded input).
+func TestSequentialFusesPadConv(t *testing.T) {
+	rng := tensor.NewRNG(10)
+	x := tensor.Normal(rng, 0, 1, 2, 3, 6, 5)
+	seq := nn.NewSequential(nn.NewReflectionPad2d(1), nn.NewConv2d(rng, 3, 4, 3, tensor.ConvOpts{}, true),
+		nn.NewInstanceNorm2d(4, false), nn.ReLU{})
+	dev := tensor.Default()
+	run := func(forward func(*autograd.Var) *autograd.Var) (y []float32, kept int64, grads [][]float32) {
+		in := autograd.Param(x.Clone())
+		for _, p := range seq.Parameters() {
+			p.Var.ZeroGrad()
+		}
+		before := dev.LiveBytes()
+		out := forward(in)
+		kept = dev.LiveBytes() - before
+		autograd.BackwardWith(out, tensor.Normal(tensor.NewRNG(11), 0, 1, out.Shape()...))
+		grads = append(grads, in.Grad.Data())
+		for _, p := range seq.Parameters() {
+			grads = append(grads, p.Var.Grad.Data())
+		}
+		return out.Value.Data(), kept, grads
+	}
+	wantY, wantKept, wantGrads := run(func(h *autograd.Var) *autograd.Var {
+		for _, l := range seq.Layers {
+			h = l.Forward(h)
+		}
+		return h
+	})
+	padded := int64(4 * 2 * 3 * 8 * 7)
+	for _, c := range []struct {
+		name    string
+		forward func(*autograd.Var) *autograd.Var
+	}{
+		{"Forward", seq.Forward},
+		{"ForwardRange", func(h *autograd.Var) *autograd.Var { return seq.ForwardRange(seq.ForwardRange(h, 0, 2), 2, 4) }},
+	} {
+		name, forward := c.name, c.forward
+		gotY, gotKept, gotGrads := run(forward)
+		assert.Equal(t, wantY, gotY, "%s: values", name)
+		// The unfused layers also keep the norm's output before the ReLU.
+		assert.Equal(t, wantKept-padded-4*int64(len(wantY)), gotKept, "%s: bytes kept for backward", name)
+		for i := range wantGrads {
+			assert.InDeltaSlice(t, wantGrads[i], gotGrads[i], 1e-5, "%s: gradient %d", name, i)
+		}
+	}
+}

@@ -37,12 +37,27 @@ func NewSequential(layers ...Module) *Sequential { return &Sequential{Layers: la
 
 // Forward applies every layer in turn.
 func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
-	for i := 0; i < len(s.Layers); i++ {
+	return s.ForwardRange(x, 0, len(s.Layers))
+}
+
+// ForwardRange applies layers [lo, hi) in turn, as Forward does for all of
+// them: pairs of layers that run as one op are fused within the range.
+func (s *Sequential) ForwardRange(x *autograd.Var, lo, hi int) *autograd.Var {
+	for i := lo; i < hi; i++ {
 		// An instance norm followed by ReLU or LeakyReLU runs as one op,
 		// which keeps one tensor for backward instead of two.
-		if n, ok := s.Layers[i].(*InstanceNorm2d); ok && i+1 < len(s.Layers) {
+		if n, ok := s.Layers[i].(*InstanceNorm2d); ok && i+1 < hi {
 			if slope, ok := activationSlope(s.Layers[i+1]); ok {
 				x = autograd.InstanceNormAct(x, n.Weight, n.Bias, n.Eps, slope)
+				i++
+				continue
+			}
+		}
+		// A reflection pad followed by a convolution runs as one op that
+		// does not keep the padded tensor for backward.
+		if pad, ok := s.Layers[i].(*ReflectionPad2d); ok && i+1 < hi {
+			if c, ok := s.Layers[i+1].(*Conv2d); ok {
+				x = autograd.PadConv2d(x, pad.Pad, c.Weight, c.Bias, c.Opts)
 				i++
 				continue
 			}
