@@ -7,11 +7,14 @@ import (
 	"github.com/semgan/semgan/kernels"
 )
 
-// The convolutions work on tiles of output pixels: for one image and a run
-// of consecutive output pixels, the patches under the kernel are copied into
-// a column block col [K, tile] (K = InC*KH*KW, im2col) and the product with
-// the weight is a GEMM. A tile holds about convTileElems floats (1 MiB) and
-// at least convMinTile pixels, so no full-image column matrix is built.
+// The convolutions are GEMMs with the patch matrix [K, S] of each image
+// (K = InC*KH*KW, S output pixels). With the assembly micro-kernel, the
+// forward pass and the filter gradient pack the patches straight into the
+// GEMM's panels (implicit GEMM: packPatches, packPatchesT). Otherwise, and
+// for the data gradient, they work on tiles of output pixels: the patches
+// under the kernel are copied into a column block col [K, tile] (im2col) or
+// scattered back from one (col2im). A tile holds about convTileElems floats
+// and at least convMinTile pixels, so no full-image column matrix is built.
 // (Variables so that tests can force many small tiles.)
 var (
 	convTileElems = 1 << 20
