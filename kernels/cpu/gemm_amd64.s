@@ -51,8 +51,103 @@ TEXT ·microKernelAVX2(SB), NOSPLIT, $0-41
 	VXORPS Y14, Y14, Y14
 	VXORPS Y15, Y15, Y15
 
+	// The loop runs four steps of p per pass (fewer loop instructions per
+	// multiply-add); the k%4 steps left run one at a time after it.
+	MOVQ CX, BX
+	SHRQ $2, BX        // BX = k/4 passes of four steps
+	ANDQ $3, CX        // CX = k%4 single steps
+	TESTQ BX, BX
+	JZ    single
+
+loop4:
+	VMOVUPS      0(DI), Y0     // B row p+0, columns 0-7
+	VMOVUPS      32(DI), Y1    // B row p+0, columns 8-15
+	VBROADCASTSS 0(SI), Y2     // a[(p+0)*6+0] in all lanes
+	VFMADD231PS  Y0, Y2, Y4    // row 0 += a * B
+	VFMADD231PS  Y1, Y2, Y5
+	VBROADCASTSS 4(SI), Y3     // a[(p+0)*6+1] in all lanes
+	VFMADD231PS  Y0, Y3, Y6    // row 1 += a * B
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS 8(SI), Y2     // a[(p+0)*6+2] in all lanes
+	VFMADD231PS  Y0, Y2, Y8    // row 2 += a * B
+	VFMADD231PS  Y1, Y2, Y9
+	VBROADCASTSS 12(SI), Y3    // a[(p+0)*6+3] in all lanes
+	VFMADD231PS  Y0, Y3, Y10   // row 3 += a * B
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS 16(SI), Y2    // a[(p+0)*6+4] in all lanes
+	VFMADD231PS  Y0, Y2, Y12   // row 4 += a * B
+	VFMADD231PS  Y1, Y2, Y13
+	VBROADCASTSS 20(SI), Y3    // a[(p+0)*6+5] in all lanes
+	VFMADD231PS  Y0, Y3, Y14   // row 5 += a * B
+	VFMADD231PS  Y1, Y3, Y15
+	VMOVUPS      64(DI), Y0    // B row p+1, columns 0-7
+	VMOVUPS      96(DI), Y1    // B row p+1, columns 8-15
+	VBROADCASTSS 24(SI), Y2    // a[(p+1)*6+0] in all lanes
+	VFMADD231PS  Y0, Y2, Y4    // row 0 += a * B
+	VFMADD231PS  Y1, Y2, Y5
+	VBROADCASTSS 28(SI), Y3    // a[(p+1)*6+1] in all lanes
+	VFMADD231PS  Y0, Y3, Y6    // row 1 += a * B
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS 32(SI), Y2    // a[(p+1)*6+2] in all lanes
+	VFMADD231PS  Y0, Y2, Y8    // row 2 += a * B
+	VFMADD231PS  Y1, Y2, Y9
+	VBROADCASTSS 36(SI), Y3    // a[(p+1)*6+3] in all lanes
+	VFMADD231PS  Y0, Y3, Y10   // row 3 += a * B
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS 40(SI), Y2    // a[(p+1)*6+4] in all lanes
+	VFMADD231PS  Y0, Y2, Y12   // row 4 += a * B
+	VFMADD231PS  Y1, Y2, Y13
+	VBROADCASTSS 44(SI), Y3    // a[(p+1)*6+5] in all lanes
+	VFMADD231PS  Y0, Y3, Y14   // row 5 += a * B
+	VFMADD231PS  Y1, Y3, Y15
+	VMOVUPS      128(DI), Y0   // B row p+2, columns 0-7
+	VMOVUPS      160(DI), Y1   // B row p+2, columns 8-15
+	VBROADCASTSS 48(SI), Y2    // a[(p+2)*6+0] in all lanes
+	VFMADD231PS  Y0, Y2, Y4    // row 0 += a * B
+	VFMADD231PS  Y1, Y2, Y5
+	VBROADCASTSS 52(SI), Y3    // a[(p+2)*6+1] in all lanes
+	VFMADD231PS  Y0, Y3, Y6    // row 1 += a * B
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS 56(SI), Y2    // a[(p+2)*6+2] in all lanes
+	VFMADD231PS  Y0, Y2, Y8    // row 2 += a * B
+	VFMADD231PS  Y1, Y2, Y9
+	VBROADCASTSS 60(SI), Y3    // a[(p+2)*6+3] in all lanes
+	VFMADD231PS  Y0, Y3, Y10   // row 3 += a * B
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS 64(SI), Y2    // a[(p+2)*6+4] in all lanes
+	VFMADD231PS  Y0, Y2, Y12   // row 4 += a * B
+	VFMADD231PS  Y1, Y2, Y13
+	VBROADCASTSS 68(SI), Y3    // a[(p+2)*6+5] in all lanes
+	VFMADD231PS  Y0, Y3, Y14   // row 5 += a * B
+	VFMADD231PS  Y1, Y3, Y15
+	VMOVUPS      192(DI), Y0   // B row p+3, columns 0-7
+	VMOVUPS      224(DI), Y1   // B row p+3, columns 8-15
+	VBROADCASTSS 72(SI), Y2    // a[(p+3)*6+0] in all lanes
+	VFMADD231PS  Y0, Y2, Y4    // row 0 += a * B
+	VFMADD231PS  Y1, Y2, Y5
+	VBROADCASTSS 76(SI), Y3    // a[(p+3)*6+1] in all lanes
+	VFMADD231PS  Y0, Y3, Y6    // row 1 += a * B
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS 80(SI), Y2    // a[(p+3)*6+2] in all lanes
+	VFMADD231PS  Y0, Y2, Y8    // row 2 += a * B
+	VFMADD231PS  Y1, Y2, Y9
+	VBROADCASTSS 84(SI), Y3    // a[(p+3)*6+3] in all lanes
+	VFMADD231PS  Y0, Y3, Y10   // row 3 += a * B
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS 88(SI), Y2    // a[(p+3)*6+4] in all lanes
+	VFMADD231PS  Y0, Y2, Y12   // row 4 += a * B
+	VFMADD231PS  Y1, Y2, Y13
+	VBROADCASTSS 92(SI), Y3    // a[(p+3)*6+5] in all lanes
+	VFMADD231PS  Y0, Y3, Y14   // row 5 += a * B
+	VFMADD231PS  Y1, Y3, Y15
+	ADDQ         $96, SI        // four columns of A further: 24 floats
+	ADDQ         $256, DI       // four rows of B further: 64 floats
+	DECQ         BX
+	JNZ          loop4
+
+single:
 	TESTQ CX, CX
-	JZ    store        // k == 0: add nothing
+	JZ    store        // no single steps left
 
 loop:
 	VMOVUPS      (DI), Y0       // B row p, columns 0-7
