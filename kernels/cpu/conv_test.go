@@ -32,6 +32,10 @@ var convCases = []kernels.ConvParams{
 	{N: 2, InC: 4, InH: 13, InW: 21, OutC: 3, KH: 7, KW: 7, StrideH: 1, StrideW: 1, PadH: 3, PadW: 3},
 	{N: 1, InC: 9, InH: 12, InW: 19, OutC: 1, KH: 4, KW: 4, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 	{N: 2, InC: 3, InH: 11, InW: 24, OutC: 5, KH: 3, KW: 5, StrideH: 2, StrideW: 1, PadH: 1, PadW: 2},
+	// Stride 1 with a kernel that is not square, and with a padding as
+	// large as the kernel (outputs whose window lies in the padding alone).
+	{N: 2, InC: 3, InH: 8, InW: 10, OutC: 7, KH: 3, KW: 5, StrideH: 1, StrideW: 1, PadH: 0, PadW: 2},
+	{N: 1, InC: 2, InH: 5, InW: 5, OutC: 3, KH: 2, KW: 3, StrideH: 1, StrideW: 1, PadH: 2, PadW: 1},
 }
 
 func convName(p kernels.ConvParams) string {
