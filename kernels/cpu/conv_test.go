@@ -263,3 +263,30 @@ func BenchmarkConv(b *testing.B) {
 		report(b, 1)
 	})
 }
+
+// TestValidRun checks validRun against counting: [qlo, qhi) must hold
+// exactly the q in [0, run) with iw0 + q*stride in [0, inW), and be empty
+// (qlo == qhi) when there is none.
+func TestValidRun(t *testing.T) {
+	for stride := 1; stride <= 3; stride++ {
+		for inW := 1; inW <= 9; inW++ {
+			for iw0 := -12; iw0 <= 14; iw0++ {
+				for run := 0; run <= 12; run++ {
+					lo, hi := -1, -1
+					for q := range run {
+						if iw := iw0 + q*stride; iw >= 0 && iw < inW {
+							if lo < 0 {
+								lo = q
+							}
+							hi = q + 1
+						}
+					}
+					qlo, qhi := validRun(iw0, stride, inW, run)
+					if lo < 0 && qlo != qhi || lo >= 0 && (qlo != lo || qhi != hi) {
+						t.Fatalf("validRun(%d, %d, %d, %d) = [%d, %d), want [%d, %d)", iw0, stride, inW, run, qlo, qhi, lo, hi)
+					}
+				}
+			}
+		}
+	}
+}
