@@ -78,12 +78,12 @@ type gemmPath struct {
 }
 
 // gemmPaths are the pure-Go axpy loops, the packed scheme with the Go
-// micro-kernel (which tests the packing on every machine), and, where the
-// CPU has them, the assembly micro-kernel with the small-M kernels.
+// micro-kernel (which tests the packing on every machine), and each
+// assembly micro-kernel the CPU runs, with the small-M kernels.
 func gemmPaths() map[string]gemmPath {
 	paths := map[string]gemmPath{"axpy": {}, "packed-go": {micro: microKernelGo}}
-	if microKernel != nil {
-		paths["asm"] = gemmPath{micro: microKernel, smallM: axpy4Kernel != nil}
+	for isa, micro := range asmMicroKernels() {
+		paths["asm-"+isa] = gemmPath{micro: micro, smallM: axpy4Kernel != nil}
 	}
 	return paths
 }
@@ -130,16 +130,23 @@ func TestGemmTransposesAndSizes(t *testing.T) {
 	})
 }
 
-// TestMicroKernel compares the assembly micro-kernel with its Go twin on
+// TestMicroKernel compares each assembly micro-kernel with its Go twin on
 // random panels, every depth up to past packKC, with a guard band around
 // the tile of C and a row stride wider than the tile.
 func TestMicroKernel(t *testing.T) {
-	if microKernel == nil {
+	micros := asmMicroKernels()
+	if len(micros) == 0 {
 		t.Skip("no assembly micro-kernel on this CPU or build (noasm)")
 	}
+	for isa, micro := range micros {
+		t.Run(isa, func(t *testing.T) { testMicroKernel(t, micro) })
+	}
+}
+
+func testMicroKernel(t *testing.T, micro func(k int, a, b, c *float32, ldc int, accumulate bool)) {
 	r := newRand(3)
 	const ldc = packNR + 5
-	for _, k := range []int{0, 1, 2, 3, 7, 16, 100, packKC, packKC + 1} {
+	for _, k := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 100, packKC, packKC + 1} {
 		a, b := randSlice(r, k*packMR+1), randSlice(r, k*packNR+1)
 		base := randSlice(r, packMR*ldc)
 		for _, acc := range []bool{true, false} {
@@ -149,7 +156,7 @@ func TestMicroKernel(t *testing.T) {
 					got[i] = float32(math.NaN())
 				}
 			}
-			microKernel(k, &a[0], &b[0], &got[0], ldc, acc)
+			micro(k, &a[0], &b[0], &got[0], ldc, acc)
 			microKernelGo(k, &a[0], &b[0], &want[0], ldc, acc)
 			for r := range packMR { // outside the tile C is not written
 				for j := packNR; j < ldc && r*ldc+j < len(got); j++ {
@@ -321,19 +328,44 @@ func BenchmarkGemmNaive(b *testing.B) {
 	b.ReportMetric(2*float64(n*n*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-// BenchmarkMicroKernel runs the micro-kernel on panels that stay in L1: the
-// ceiling of the packed path on one core.
+// BenchmarkMicroKernel runs each assembly micro-kernel on panels that stay
+// in L1: the ceiling of the packed path on one core.
 func BenchmarkMicroKernel(b *testing.B) {
-	if microKernel == nil {
+	micros := asmMicroKernels()
+	if len(micros) == 0 {
 		b.Skip("no assembly micro-kernel")
 	}
 	r := newRand(1)
 	k := packKC
 	ap, bp, c := randSlice(r, k*packMR), randSlice(r, k*packNR), make([]float32, packMR*packNR)
-	for b.Loop() {
-		microKernel(k, &ap[0], &bp[0], &c[0], packNR, true)
+	for isa, micro := range micros {
+		b.Run(isa, func(b *testing.B) {
+			for b.Loop() {
+				micro(k, &ap[0], &bp[0], &c[0], packNR, true)
+			}
+			b.ReportMetric(2*float64(packMR*packNR*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
-	b.ReportMetric(2*float64(packMR*packNR*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkGemmMicroKernels runs SGEMM 2048 on all cores once with each
+// assembly micro-kernel, to compare instruction sets on one machine.
+func BenchmarkGemmMicroKernels(b *testing.B) {
+	saved := microKernel
+	defer func() { microKernel = saved }()
+	const n = 2048
+	r := newRand(1)
+	x, y, z := randSlice(r, n*n), randSlice(r, n*n), make([]float32, n*n)
+	p := kernels.GemmParams{M: n, N: n, K: n, Alpha: 1, Batch: 1}
+	for isa, micro := range asmMicroKernels() {
+		microKernel = micro
+		b.Run(isa, func(b *testing.B) {
+			for b.Loop() {
+				Gemm(p, x, y, z)
+			}
+			b.ReportMetric(2*float64(n*n*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
 }
 
 // TestPackA compares packA on the assembly path with the Go loops, on every

@@ -1,0 +1,8 @@
+//go:build noasm || !amd64
+
+package cpu
+
+// asmMicroKernels is empty: this build has no assembly.
+func asmMicroKernels() map[string]func(k int, a, b, c *float32, ldc int, accumulate bool) {
+	return nil
+}
