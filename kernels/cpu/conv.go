@@ -10,10 +10,11 @@ import (
 // The convolutions are GEMMs with the patch matrix [K, S] of each image
 // (K = InC*KH*KW, S output pixels). With the assembly micro-kernel, the
 // forward pass and the filter gradient pack the patches straight into the
-// GEMM's panels (implicit GEMM: packPatches, packPatchesT). Otherwise, and
-// for the data gradient, they work on tiles of output pixels: the patches
-// under the kernel are copied into a column block col [K, tile] (im2col) or
-// scattered back from one (col2im). A tile holds about convTileElems floats
+// GEMM's panels (implicit GEMM: packPatches, packPatchesT), and so does
+// the data gradient where InC >= OutC (conv_data.go). Otherwise they work
+// on tiles of output pixels: the patches under the kernel are copied into
+// a column block col [K, tile] (im2col) or scattered back from one
+// (col2im). A tile holds about convTileElems floats
 // and at least convMinTile pixels, so no full-image column matrix is built.
 // (Variables so that tests can force many small tiles.)
 var (
@@ -224,6 +225,17 @@ func convForwardFewOutputs(p kernels.ConvParams, x, w, bias, y []float32) {
 func ConvBackwardData(p kernels.ConvParams, dy, w, dx []float32) {
 	checkConv("ConvBackwardData", p,
 		arg{"dy", dy, p.YLen(), false}, arg{"w", w, p.WLen(), false}, arg{"dx", dx, p.XLen(), false})
+	// The implicit GEMM has InC rows and packs OutC*taps patch values
+	// per pixel; col = w^T dy has InC*KH*KW rows and scatters them back.
+	// Per multiply-add the first moves data in proportion to 1/InC, the
+	// second to 1/OutC, so the implicit GEMM is taken where InC >= OutC
+	// (residual blocks, a network's last layers; measured with
+	// BenchmarkBackendConv) and never for a sliver of fewer rows than a
+	// tile has.
+	if !pointwise(p) && p.InC >= max(p.OutC, packMR) && microKernel != nil {
+		convBackwardDataImplicit(p, dy, w, dx)
+		return
+	}
 	kk := p.KH * p.KW
 	k, s := p.InC*kk, p.OutH()*p.OutW()
 	// Enough channel groups to give every core work when the batch is small.
@@ -422,15 +434,22 @@ func im2colRow(p kernels.ConvParams, xn []float32, r, s0 int, row []float32) {
 // packPatches is the packB of the implicit-GEMM convolution: it writes
 // rows [p0, p0+kb) and output pixels [j0, j0+nb) of the patch matrix of
 // image xn (what im2col would build) straight into B panels, laid out as
-// packB does. Each row is built in an L1-sized buffer and dealt out to the
-// panels, so the patch matrix never exists in memory.
+// packB does, so the patch matrix never exists in memory.
 func packPatches(p kernels.ConvParams, xn []float32, p0, j0, kb, nb int, dst []float32) {
+	packRows(func(r, s0 int, row []float32) { im2colRow(p, xn, r, s0, row) }, p0, j0, kb, nb, dst)
+}
+
+// packRows writes rows [p0, p0+kb) and columns [j0, j0+nb) of a matrix
+// into B panels, laid out as packB does, where rowAt(r, j0, row) fills row
+// with columns [j0, j0+len(row)) of row r. Each row is built in an
+// L1-sized buffer and dealt out to the panels.
+func packRows(rowAt func(r, j0 int, row []float32), p0, j0, kb, nb int, dst []float32) {
 	buf := getScratch(nb)
 	defer putScratch(buf)
 	row := *buf
 	full := nb / packNR * packNR // columns in full panels
 	for r := range kb {
-		im2colRow(p, xn, p0+r, j0, row)
+		rowAt(p0+r, j0, row)
 		dealRow(row, dst[r*packNR:], packNR*kb, full/packNR)
 		if full < nb {
 			d := dst[full*kb+r*packNR : full*kb+(r+1)*packNR]

@@ -36,6 +36,15 @@ var convCases = []kernels.ConvParams{
 	// large as the kernel (outputs whose window lies in the padding alone).
 	{N: 2, InC: 3, InH: 8, InW: 10, OutC: 7, KH: 3, KW: 5, StrideH: 1, StrideW: 1, PadH: 0, PadW: 2},
 	{N: 1, InC: 2, InH: 5, InW: 5, OutC: 3, KH: 2, KW: 3, StrideH: 1, StrideW: 1, PadH: 2, PadW: 1},
+	// Strides wider than the kernel: phases of the data gradient that no
+	// tap reaches (convBackwardDataImplicit), and a strided 1x1.
+	{N: 2, InC: 3, InH: 11, InW: 10, OutC: 4, KH: 2, KW: 2, StrideH: 3, StrideW: 3, PadH: 1, PadW: 0},
+	{N: 1, InC: 5, InH: 9, InW: 8, OutC: 7, KH: 1, KW: 1, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0},
+	// A data-gradient product deeper than packKC (35*9 = 315 rows) and
+	// wider than packNC (32*34 = 1088 pixels) cut into column ranges that
+	// end inside rows, and a larger stride-2 case (phases of 33x19 pixels).
+	{N: 1, InC: 7, InH: 32, InW: 34, OutC: 35, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+	{N: 2, InC: 13, InH: 66, InW: 38, OutC: 35, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
 }
 
 func convName(p kernels.ConvParams) string {
@@ -189,6 +198,24 @@ func TestConvSmallTiles(t *testing.T) {
 		for i, p := range convCases {
 			t.Run(fmt.Sprintf("tile=%d/%s", tile, convName(p)), func(t *testing.T) { testConv(t, p, uint64(50+i)) })
 		}
+	}
+}
+
+// TestConvBackwardDataImplicit runs the implicit-GEMM data gradient on
+// every case, whether or not ConvBackwardData would choose it there.
+func TestConvBackwardDataImplicit(t *testing.T) {
+	if microKernel == nil {
+		t.Skip("the implicit GEMM needs the assembly micro-kernel")
+	}
+	for i, p := range convCases {
+		r := newRand(uint64(90 + i))
+		x, w, dy := randSlice(r, p.XLen()), randSlice(r, p.WLen()), randSlice(r, p.YLen())
+		dxRef, _, _ := convBackwardRef(p, x, w, dy)
+		dx0 := randSlice(r, p.XLen())
+		dx := guarded(p.XLen(), dx0)
+		convBackwardDataImplicit(p, dy, w, dx)
+		closeTo(t, convName(p)+": dx", dx, addF64(dx0, dxRef, 1), 1e-5*float64(p.InC*p.KH*p.KW), 1e-5)
+		checkGuard(t, convName(p)+": dx", dx)
 	}
 }
 

@@ -3,6 +3,7 @@ package cpu
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // workers returns how many chunks of at least minChunk items [0, n) can be
@@ -45,6 +46,19 @@ func parallelChunks(n, chunks int, fn func(chunk, lo, hi int)) {
 	}
 	fn(0, 0, n/chunks)
 	wg.Wait()
+}
+
+// parallelEach calls fn(i) for every i in [0, n) on up to w goroutines
+// (the calling one among them), each taking the next i as soon as it is
+// done with its last: for items of uneven cost, which fixed ranges would
+// leave some goroutines idle.
+func parallelEach(n, w int, fn func(i int)) {
+	var next atomic.Int64
+	parallelChunks(min(n, w), w, func(_, _, _ int) {
+		for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+			fn(i)
+		}
+	})
 }
 
 // addPartials adds part(&parts[c]) into dst for every c >= 1, in order of c:
