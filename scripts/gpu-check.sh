@@ -12,17 +12,22 @@
 #                       and the benchmarks (generator inference at 256x256, a
 #                       paper training iteration at 256x256 batch 8, SGEMM,
 #                       convolution and attention in GFLOP/s)
-#   bench, horse2zebra  the example programs built with -tags cuda, where
-#                       they build (they only offer -device cuda if they
-#                       import kernels/cuda; the script says whether they do)
+#   (bench, horse2zebra: the example programs are only built, with -tags
+#                       cuda, to check that they build and offer -device
+#                       cuda; the script says whether they do)
 #   torch_gpu.py        the same two model cases in PyTorch on the GPU, with
 #                       the networks of scripts/bench_torch.py (copied along
 #                       with testdata/golden.py)
-#   run.sh              the command to run there: kernel tests, then the Go
-#                       timings, then PyTorch's if it has CUDA, then the
+#   cpu-*.test          the CPU backend's tests (kernels/cpu, tensor, autograd,
+#                       nn, gan, gan/metrics), for the host CPU's AVX-512
+#   run.sh              the command to run there: the CPU tests (in their
+#                       package folders when this folder sits in the
+#                       repository, as .gpucheck does), the kernel tests,
+#                       the Go timings, PyTorch's if it has CUDA, then the
 #                       ratios. Everything it prints is also in run.log.
-#                       Each step has its own time limit (150 s, 200 s, 60 s,
-#                       150 s) so the whole check fits in one short GPU lease.
+#                       Each step has its own time limit (120 s per CPU
+#                       package, then 150 s, 200 s, 60 s, 150 s) so the
+#                       whole check fits in one short GPU lease.
 #
 # The binaries link libcuda.so.1 dynamically (the GPU machine's driver) and
 # glibc of this machine (Debian bookworm); the GPU machine needs a glibc at
@@ -40,12 +45,22 @@ mkdir -p "$out/torch/scripts" "$out/torch/testdata"
 echo "gpu-check: building kernels-cuda.test"
 go test -c -tags cuda -o "$out/kernels-cuda.test" ./kernels/cuda
 
+# The CPU backend's tests, pure Go, to run on the GPU machine's host CPU:
+# where it has AVX-512 (this machine has not), they are the only test of
+# the AVX-512 micro-kernel, alone and inside every model test.
+cpu_pkgs="kernels/cpu tensor autograd nn gan gan/metrics"
+for pkg in $cpu_pkgs; do
+	echo "gpu-check: building cpu-${pkg//\//-}.test"
+	go test -c -ldflags=-s -o "$out/cpu-${pkg//\//-}.test" "./$pkg"
+done
+echo "$cpu_pkgs" >"$out/cpu-packages"
+
 notes=()
 for prog in bench horse2zebra; do
 	if [ ! -d "examples/$prog" ]; then
 		continue
 	fi
-	if go build -tags cuda -o "$out/$prog" "./examples/$prog" 2>"$out/$prog.build.log"; then
+	if go build -tags cuda -o /dev/null "./examples/$prog" 2>"$out/$prog.build.log"; then
 		if go list -tags cuda -deps "./examples/$prog" | grep -qx 'github.com/semgan/semgan/kernels/cuda'; then
 			notes+=("examples/$prog: built with the cuda backend (-device cuda)")
 		else
@@ -133,6 +148,26 @@ cd "$(dirname "$0")"
 exec > >(tee run.log) 2>&1
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
 status=0
+
+echo "== 0. the CPU backend's tests on this host's CPU (run where this folder sits in the repository, for testdata)"
+grep -m1 'model name' /proc/cpuinfo || true
+echo "AVX-512F: $(grep -qw avx512f /proc/cpuinfo && echo yes || echo no)"
+repo=$(cd .. && pwd)
+for pkg in $(cat cpu-packages); do
+	bin=$PWD/cpu-${pkg//\//-}.test
+	if [ -d "$repo/$pkg" ]; then
+		(cd "$repo/$pkg" && timeout 120 "$bin" -test.timeout 110s) >"cpu-${pkg//\//-}.log" 2>&1
+	else
+		timeout 120 "$bin" -test.timeout 110s >"cpu-${pkg//\//-}.log" 2>&1
+	fi
+	rc=$?
+	[ $rc -eq 0 ] || status=1
+	echo "$pkg: exit $rc, $(tail -n 1 "cpu-${pkg//\//-}.log")"
+	[ $rc -eq 0 ] || grep -E -- '--- FAIL|panic|Error' "cpu-${pkg//\//-}.log" | head -20
+done
+timeout 60 ./cpu-kernels-cpu.test -test.run '^TestMicroKernel$' -test.v 2>&1 | grep -E -- '--- (PASS|FAIL)' || true
+timeout 60 ./cpu-kernels-cpu.test -test.run '^$' -test.bench '^BenchmarkMicroKernel$' -test.benchtime 0.5s 2>&1 | grep GFLOP || status=1
+timeout 60 ./cpu-kernels-cpu.test -test.run '^$' -test.bench '^BenchmarkGemmMicroKernels$' -test.benchtime 10x 2>&1 | grep GFLOP || status=1
 
 echo "== 1. every kernel against the CPU backend (and the live-bytes training test)"
 SEMGAN_CUDA_REQUIRE=1 ./kernels-cuda.test -test.run . -test.v -test.timeout 150s >tests.log 2>&1 || status=1
