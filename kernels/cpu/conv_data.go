@@ -98,7 +98,9 @@ func phasePatchRow(p kernels.ConvParams, ph dataPhase, dyn []float32, r, s0 int,
 		qlo, qhi := validRun(ow0, 1, outW, run)
 		clear(seg[:qlo])
 		clear(seg[qhi:])
-		copy(seg[qlo:qhi], dyo[oh*outW+ow0+qlo:oh*outW+ow0+qhi])
+		if qlo < qhi { // else ow0+qlo may lie before the row
+			copy(seg[qlo:qhi], dyo[oh*outW+ow0+qlo:oh*outW+ow0+qhi])
+		}
 	})
 }
 

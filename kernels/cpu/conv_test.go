@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/semgan/semgan/kernels"
@@ -202,12 +203,25 @@ func TestConvSmallTiles(t *testing.T) {
 }
 
 // TestConvBackwardDataImplicit runs the implicit-GEMM data gradient on
-// every case, whether or not ConvBackwardData would choose it there.
+// every case, whether or not ConvBackwardData would choose it there, with
+// as many goroutines as 1, 2 and 16 cores would run: the column ranges
+// that the work is cut into, and so where they start and end within
+// rows, depend on that.
 func TestConvBackwardDataImplicit(t *testing.T) {
 	if microKernel == nil {
 		t.Skip("the implicit GEMM needs the assembly micro-kernel")
 	}
-	for i, p := range convCases {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 16} {
+		runtime.GOMAXPROCS(procs)
+		t.Run(fmt.Sprintf("procs=%d", procs), testConvBackwardDataImplicit)
+	}
+}
+
+func testConvBackwardDataImplicit(t *testing.T) {
+	for i, p := range append(convCases,
+		// A generator's last layer on a reflection-padded image.
+		kernels.ConvParams{N: 1, InC: 8, InH: 38, InW: 38, OutC: 3, KH: 7, KW: 7, StrideH: 1, StrideW: 1}) {
 		r := newRand(uint64(90 + i))
 		x, w, dy := randSlice(r, p.XLen()), randSlice(r, p.WLen()), randSlice(r, p.YLen())
 		dxRef, _, _ := convBackwardRef(p, x, w, dy)
