@@ -108,12 +108,21 @@ func (g *Generator) Decode(h *autograd.Var) *autograd.Var {
 	if g.Attn == nil {
 		return g.Model.ForwardRange(h, g.encoderEnd, len(g.Model.Layers))
 	}
-	h = g.Model.ForwardRange(h, g.encoderEnd, g.attnAt)
-	return g.Model.ForwardRange(g.Attn.Forward(h), g.attnAt, len(g.Model.Layers))
+	before := g.Model.ForwardRange(h, g.encoderEnd, g.attnAt)
+	attended := g.Attn.Forward(before)
+	nn.FreeIntermediate(before, h, attended)
+	y := g.Model.ForwardRange(attended, g.attnAt, len(g.Model.Layers))
+	nn.FreeIntermediate(attended, h, y)
+	return y
 }
 
 // Forward translates x: Decode(Encode(x)).
-func (g *Generator) Forward(x *autograd.Var) *autograd.Var { return g.Decode(g.Encode(x)) }
+func (g *Generator) Forward(x *autograd.Var) *autograd.Var {
+	features := g.Encode(x)
+	y := g.Decode(features)
+	nn.FreeIntermediate(features, x, y)
+	return y
+}
 
 // Parameters returns "model.*" and, with attention, "attn.*".
 func (g *Generator) Parameters() []nn.Param {
@@ -143,7 +152,10 @@ func NewResnetBlock(rng *tensor.RNG, dim int) *ResnetBlock {
 
 // Forward returns x + conv_block(x).
 func (b *ResnetBlock) Forward(x *autograd.Var) *autograd.Var {
-	return autograd.Add(x, b.ConvBlock.Forward(x))
+	y := b.ConvBlock.Forward(x)
+	out := autograd.Add(x, y)
+	nn.FreeIntermediate(y, x, out)
+	return out
 }
 
 // Parameters returns "conv_block.*".

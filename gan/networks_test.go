@@ -96,3 +96,23 @@ func TestGeneratorCannotSeeGlobalGain(t *testing.T) {
 	}
 	assert.Greater(t, maxDiff(base, relit([3]float32{1.06, 1, 0.94})), 1e-3, "a tint must change the output")
 }
+
+// TestGeneratorInferenceFreesActivations checks that a generator run
+// without gradients leaves only its output allocated, wherever the
+// attention sits, and computes what it computes with a graph.
+func TestGeneratorInferenceFreesActivations(t *testing.T) {
+	for _, place := range []gan.AttentionPlace{gan.NoAttention, gan.AfterResBlocks, gan.AfterFirstUp, gan.AfterLastUp} {
+		rng := tensor.NewRNG(5)
+		g := gan.NewGenerator(rng, gan.GeneratorConfig{InC: 3, OutC: 3, NGF: 8, Blocks: 2, Attention: place})
+		x := tensor.Uniform(rng, -1, 1, 2, 3, 16, 16)
+		want := g.Forward(autograd.Const(x)).Value.Data() // parameters require gradients: a graph
+		dev := tensor.Default()
+		scope := tensor.OpenScope()
+		before := dev.LiveBytes()
+		var y *autograd.Var
+		autograd.NoGrad(func() { y = g.Forward(autograd.Const(x)) })
+		assert.Equal(t, int64(4*y.Value.Len()), dev.LiveBytes()-before, "%v: bytes alive after inference", place)
+		assert.Equal(t, want, y.Value.Data(), "%v", place)
+		scope.Close()
+	}
+}

@@ -46,22 +46,34 @@ func NewSelfAttention2d(rng *tensor.RNG, c int, withOut bool) *SelfAttention2d {
 func (a *SelfAttention2d) Forward(x *autograd.Var) *autograd.Var {
 	s := x.Shape()
 	b, c, n := s[0], s[1], s[2]*s[3]
-	keys := autograd.Reshape(a.F.Forward(x), b, -1, n)    // [B, C/8, N]
-	queries := autograd.Reshape(a.G.Forward(x), b, -1, n) // [B, C/8, N]
-	values := autograd.Reshape(a.H.Forward(x), b, c, n)   // [B, C, N]
+	f, g, h := a.F.Forward(x), a.G.Forward(x), a.H.Forward(x)
+	keys := autograd.Reshape(f, b, -1, n)    // [B, C/8, N]
+	queries := autograd.Reshape(g, b, -1, n) // [B, C/8, N]
+	values := autograd.Reshape(h, b, c, n)   // [B, C, N]
 	var o *autograd.Var
 	if a.Unfused {
 		scores := autograd.MatMul(queries, keys, true, false) // [B, N(j), N(i)]
 		beta := autograd.Softmax(scores)
+		FreeIntermediate(scores, beta)
 		o = autograd.MatMul(values, beta, false, true) // [B, C, N(j)]
+		FreeIntermediate(beta, o)
 	} else {
 		o = autograd.Attention(queries, keys, values, 1)
 	}
-	o = autograd.Reshape(o, s...)
-	if a.V != nil {
-		o = a.V.Forward(o)
+	for _, v := range []*autograd.Var{f, g, h} {
+		FreeIntermediate(v, o)
 	}
-	return autograd.Add(x, autograd.Mul(o, a.Gamma))
+	out := autograd.Reshape(o, s...)
+	if a.V != nil {
+		projected := a.V.Forward(out)
+		FreeIntermediate(o, projected)
+		o, out = projected, projected
+	}
+	scaled := autograd.Mul(out, a.Gamma)
+	FreeIntermediate(o, scaled)
+	y := autograd.Add(x, scaled)
+	FreeIntermediate(scaled, y)
+	return y
 }
 
 // Parameters returns f, g, h, v (if present) and gamma.

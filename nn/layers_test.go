@@ -216,3 +216,51 @@ func TestSequentialFusesPadConv(t *testing.T) {
 		}
 	}
 }
+
+// viewLayer returns a view of its input with the same shape: a layer whose
+// output shares its input's storage.
+type viewLayer struct{}
+
+func (viewLayer) Forward(x *autograd.Var) *autograd.Var { return autograd.Reshape(x, x.Shape()...) }
+func (viewLayer) Parameters() []nn.Param                { return nil }
+
+// TestSequentialFreesIntermediatesWithoutGrad checks that inference hands
+// each intermediate result back as soon as the next layer has used it,
+// except around a view, and that a graph keeps all of them.
+func TestSequentialFreesIntermediatesWithoutGrad(t *testing.T) {
+	rng := tensor.NewRNG(12)
+	x := tensor.Normal(rng, 0, 1, 2, 3, 6, 5)
+	seq := nn.NewSequential(nn.NewConv2d(rng, 3, 4, 3, tensor.ConvOpts{Padding: 1}, true), nn.ReLU{},
+		viewLayer{}, nn.LeakyReLU{Slope: 0.2}, nn.NewConv2d(rng, 4, 2, 1, tensor.ConvOpts{}, true))
+	var want []float32
+	autograd.NoGrad(func() {
+		h := autograd.Const(x)
+		for _, l := range seq.Layers {
+			h = l.Forward(h)
+		}
+		want = h.Value.Data()
+	})
+	dev := tensor.Default()
+	act := int64(4 * 2 * 4 * 6 * 5) // bytes of one 4-channel activation
+	out := int64(4 * len(want))
+
+	scope := tensor.OpenScope()
+	before := dev.LiveBytes()
+	var got *autograd.Var
+	autograd.NoGrad(func() { got = seq.Forward(autograd.Const(x)) })
+	// Alive: the ReLU's output, which the view shares (neither is freed),
+	// and the result; the first convolution's and the LeakyReLU's outputs
+	// are gone.
+	assert.Equal(t, act+out, dev.LiveBytes()-before, "bytes alive after inference")
+	assert.Equal(t, want, got.Value.Data())
+	scope.Close() // frees what is left, without freeing anything twice
+	assert.Equal(t, before, dev.LiveBytes())
+
+	// Recording a graph, every intermediate stays for backward.
+	scope = tensor.OpenScope()
+	before = dev.LiveBytes()
+	got = seq.Forward(autograd.Param(x.Clone()))
+	assert.Equal(t, int64(4*x.Len())+3*act+out, dev.LiveBytes()-before, "bytes alive with a graph")
+	assert.Equal(t, want, got.Value.Data())
+	scope.Close()
+}

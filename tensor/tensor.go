@@ -14,6 +14,7 @@ type Tensor struct {
 	shape []int
 	buf   kernels.Buffer
 	dev   kernels.Backend
+	view  bool // made by Reshape: shares another tensor's storage
 }
 
 // New returns a zero-filled tensor of the given shape on dev. It panics on a
@@ -149,7 +150,7 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 	if numel("Reshape", shape) != t.Len() {
 		panic(fmt.Sprintf("tensor: Reshape: %v (%d elements) to %v", t.shape, t.Len(), shape))
 	}
-	return &Tensor{shape: shape, buf: t.buf, dev: t.dev}
+	return &Tensor{shape: shape, buf: t.buf, dev: t.dev, view: true}
 }
 
 // Clone returns a copy of t on the same device.
@@ -177,6 +178,13 @@ func (t *Tensor) Free() {
 	t.dev.Free(t.buf)
 	t.buf = nil
 }
+
+// SharesStorage reports whether t and u are views of the same storage.
+func (t *Tensor) SharesStorage(u *Tensor) bool { return t.buf != nil && t.buf == u.buf }
+
+// IsView reports whether t was made by Reshape and so shares the storage
+// of the tensor it was made from; freeing it would free that one's too.
+func (t *Tensor) IsView() bool { return t.view }
 
 // SameShape reports whether t and u have equal shapes.
 func (t *Tensor) SameShape(u *Tensor) bool { return slices.Equal(t.shape, u.shape) }
