@@ -76,7 +76,7 @@ func (be *Backend) Alloc(n int) kernels.Buffer {
 	if pool, ok := be.pools.Load(n); ok {
 		if s, ok := pool.(*sync.Pool).Get().(*[]float32); ok {
 			data = *s
-			clear(data)
+			zero(data)
 		}
 	}
 	if data == nil {
@@ -143,12 +143,18 @@ func (*Backend) Copy(dst, src kernels.Buffer) {
 func (*Backend) Fill(dst kernels.Buffer, v float32) {
 	d := unwrap("Fill", dst)
 	if v == 0 {
-		clear(d)
+		zero(d)
 		return
 	}
 	for i := range d {
 		d[i] = v
 	}
+}
+
+// zero clears d, over all cores when it is large: on one core, clearing
+// the buffers of a network's activations left the other core idle.
+func zero(d []float32) {
+	parallelFor(len(d), 1<<18, func(lo, hi int) { clear(d[lo:hi]) })
 }
 
 // Synchronize returns nil: the CPU backend runs every call to completion.
