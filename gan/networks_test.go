@@ -70,7 +70,9 @@ func TestGeneratorAttentionPlaces(t *testing.T) {
 // light's strength fixed: the first convolution is followed by instance
 // norm, so a gain L on the colours (x+1 -> L(x+1) in [-1, 1] pixels) only
 // scales and shifts each feature plane, which the norm removes. A tint that
-// differs between channels is visible.
+// differs between channels is visible; a colour offset over the whole
+// picture is not, so each scene's absolute colours must be guessed from
+// their differences (scripts/background_error.py measures how well).
 func TestGeneratorCannotSeeGlobalGain(t *testing.T) {
 	rng := tensor.NewRNG(4)
 	g := gan.NewGenerator(rng, gan.GeneratorConfig{InC: 3, OutC: 3, NGF: 8, Blocks: 1, Attention: gan.AfterResBlocks})
@@ -95,6 +97,17 @@ func TestGeneratorCannotSeeGlobalGain(t *testing.T) {
 		assert.Less(t, maxDiff(base, relit([3]float32{gain, gain, gain})), 1e-4, "gain %v", gain)
 	}
 	assert.Greater(t, maxDiff(base, relit([3]float32{1.06, 1, 0.94})), 1e-3, "a tint must change the output")
+
+	// Nor can it see a colour added to the whole picture: x + c for a
+	// constant c per channel adds the constant (sum of w)*c to every
+	// feature plane of the first convolution, which the norm subtracts.
+	shifted := x.Data()
+	plane := len(shifted) / 3
+	for i := range shifted {
+		shifted[i] += []float32{0.1, -0.05, 0.08}[i/plane]
+	}
+	moved := g.Forward(autograd.Const(tensor.FromSlice(shifted, x.Shape()...))).Value.Data()
+	assert.Less(t, maxDiff(base, moved), 1e-4, "a colour offset")
 }
 
 // TestGeneratorInferenceFreesActivations checks that a generator run

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Splits the background error of a built-in-data evaluation into the part
+that is one colour offset per image and the rest.
+
+Usage: /usr/bin/python3 scripts/background_error.py OUT_DIR [OUT_DIR ...]
+
+OUT_DIR is a training or eval output folder (it holds results/images with
+sceneNNNNNN_real.png, _fake.png and _truth.png). The background is where
+the true zebra equals the input (the scene outside the animal). Prints, per
+folder: the background PSNR over all test images (range [-1, 1], as
+metrics.json's psnr_background, which averages per image instead), the
+share of the squared error that is each image's mean colour error over its
+background, the PSNR with that offset removed, and per channel the slope of
+the output's mean background colour against the input's across images (1:
+the generator reproduces each scene's colour; 0: it paints every scene the
+same average colour).
+"""
+import glob
+import math
+import os
+import sys
+
+import numpy as np
+from PIL import Image
+
+
+def load(path):
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.float64) / 127.5 - 1
+
+
+def analyse(out):
+    sq, offset_sq, n = 0.0, 0.0, 0
+    real_means, fake_means = [], []
+    for real_path in sorted(glob.glob(os.path.join(out, "results", "images", "*_real.png"))):
+        real = load(real_path)
+        fake = load(real_path.replace("_real.png", "_fake.png"))
+        truth = load(real_path.replace("_real.png", "_truth.png"))
+        mask = np.abs(real - truth).max(axis=2) < 1e-6
+        if mask.sum() == 0:
+            continue
+        err = (fake - real)[mask]  # pixels x 3
+        mean_err = err.mean(axis=0)
+        sq += (err ** 2).sum()
+        offset_sq += (mean_err ** 2).sum() * len(err)
+        n += err.size
+        real_means.append(real[mask].mean(axis=0))
+        fake_means.append(fake[mask].mean(axis=0))
+    if n == 0:
+        sys.exit(f"{out}: no images with a background under results/images")
+    mse, rest = sq / n, (sq - offset_sq) / n
+    r, f = np.array(real_means), np.array(fake_means)
+    slopes = []
+    for c in range(3):
+        x, y = r[:, c] - r[:, c].mean(), f[:, c] - f[:, c].mean()
+        slopes.append((x * y).sum() / (x * x).sum())
+    print(f"{out}: {len(r)} images, background PSNR {10 * math.log10(4 / mse):.2f} dB, "
+          f"per-image colour offset {offset_sq / sq:.0%} of the squared error, "
+          f"PSNR without it {10 * math.log10(4 / rest):.2f} dB, "
+          f"colour slope R {slopes[0]:.2f} G {slopes[1]:.2f} B {slopes[2]:.2f}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    for out in sys.argv[1:]:
+        analyse(out)
