@@ -134,6 +134,51 @@ func TestTrainStepLiveBytesFlat(t *testing.T) {
 	}
 }
 
+// TestInferenceFreesActivations checks that a generator run without a
+// graph on the device leaves only its output allocated (every
+// intermediate goes back to the caching allocator as the next layer has
+// used it) and computes what the CPU computes.
+func TestInferenceFreesActivations(t *testing.T) {
+	be := device(t, true) // a few seconds on the emulator
+	gcfg := gan.GeneratorConfig{InC: 3, OutC: 3, NGF: 8, Blocks: 1, Attention: gan.AfterLastUp}
+	size := 32
+	if strings.HasPrefix(be.Device(), "cudaemu") {
+		gcfg.NGF, gcfg.Attention, size = 2, gan.NoAttention, 8
+	}
+	run := func(dev kernels.Backend) (out []float32, alive int64) {
+		tensor.SetDefault(dev)
+		rng := tensor.NewRNG(3)
+		g := gan.NewGenerator(rng, gcfg)
+		nn.InitNormal(g, rng, 0.02)
+		x := tensor.Uniform(rng, -1, 1, 2, 3, size, size)
+		before := dev.LiveBytes()
+		var y *autograd.Var
+		autograd.NoGrad(func() { y = g.Forward(autograd.Const(x)) })
+		alive = dev.LiveBytes() - before - int64(4*y.Value.Len())
+		out = y.Value.Data()
+		y.Value.Free()
+		x.Free()
+		for _, p := range g.Parameters() {
+			p.Var.Value.Free()
+		}
+		return out, alive
+	}
+	cpu, err := kernels.Open("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := run(cpu)
+	got, alive := run(be)
+	if alive != 0 {
+		t.Errorf("%d bytes besides the output still allocated after inference", alive)
+	}
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-4 {
+			t.Fatalf("output %d: %v on the device, %v on the CPU", i, got[i], want[i])
+		}
+	}
+}
+
 // BenchmarkGeneratorInfer256 times the paper's generator (NGF 64, 9
 // residual blocks, attention after the last upsampling) translating one
 // 256x256 image without a graph.
