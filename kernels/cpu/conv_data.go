@@ -47,6 +47,7 @@ func dataPhases(p kernels.ConvParams) []dataPhase {
 	return phases
 }
 
+// ceilDiv is a/b rounded up, for b > 0 (and 0 or less for a <= 0).
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // phaseWeights writes rows [c0, c1) of the phase's weight matrix
