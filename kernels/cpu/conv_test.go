@@ -37,6 +37,12 @@ var convCases = []kernels.ConvParams{
 	// large as the kernel (outputs whose window lies in the padding alone).
 	{N: 2, InC: 3, InH: 8, InW: 10, OutC: 7, KH: 3, KW: 5, StrideH: 1, StrideW: 1, PadH: 0, PadW: 2},
 	{N: 1, InC: 2, InH: 5, InW: 5, OutC: 3, KH: 2, KW: 3, StrideH: 1, StrideW: 1, PadH: 2, PadW: 1},
+	// Few outputs on rows wide enough for 16-column blocks of convTaps4,
+	// with the padding's border columns and rows around them, without
+	// padding (a padded input, as PadConv2d gives it) and with one output.
+	{N: 2, InC: 5, InH: 12, InW: 40, OutC: 3, KH: 7, KW: 7, StrideH: 1, StrideW: 1, PadH: 3, PadW: 3},
+	{N: 1, InC: 4, InH: 14, InW: 38, OutC: 3, KH: 7, KW: 7, StrideH: 1, StrideW: 1, PadH: 0, PadW: 0},
+	{N: 1, InC: 6, InH: 9, InW: 35, OutC: 1, KH: 4, KW: 4, StrideH: 2, StrideW: 1, PadH: 1, PadW: 1},
 	// Strides wider than the kernel: phases of the data gradient that no
 	// tap reaches (convBackwardDataImplicit), and a strided 1x1.
 	{N: 2, InC: 3, InH: 11, InW: 10, OutC: 4, KH: 2, KW: 2, StrideH: 3, StrideW: 3, PadH: 1, PadW: 0},

@@ -9,6 +9,7 @@ func init() {
 		axpyKernel = axpyAVX2
 		axpy4Kernel = axpy4AVX2
 		dot4Kernel = dot4AVX2
+		convTaps4Kernel = convTaps4AVX2
 	}
 	if cpu.X86.HasAVX2 {
 		transpose8Kernel = transpose8AVX2
@@ -58,3 +59,9 @@ func axpy4AVX2(c *[4]*float32, a *[4]float32, b *float32, n int)
 //
 //go:noescape
 func dot4AVX2(a *[4]*float32, b *float32, n int, out *[4]float32)
+
+// convTaps4AVX2 is convTaps4 (see conv.go) in AVX2 and FMA assembly, in
+// convfew_amd64.s.
+//
+//go:noescape
+func convTaps4AVX2(y *[4]*float32, x *float32, offs *int, w *float32, taps int)
