@@ -23,6 +23,7 @@ type dataPhase struct {
 	ih0, iw0, rows, cols int
 	kh0, kw0, mh, mw     int
 	baseH, baseW         int
+	offs                 []int // tap (m, n)'s offset within a kernel, at m*mw+n
 }
 
 // taps is the number of kernel taps that reach the phase.
@@ -41,6 +42,11 @@ func dataPhases(p kernels.ConvParams) []dataPhase {
 				continue // a stride wider than the kernel leaves gaps
 			}
 			ph.baseH, ph.baseW = (ih0+p.PadH-ph.kh0)/p.StrideH, (iw0+p.PadW-ph.kw0)/p.StrideW
+			for m := range ph.mh {
+				for n := range ph.mw {
+					ph.offs = append(ph.offs, (ph.kh0+p.StrideH*m)*p.KW+ph.kw0+p.StrideW*n)
+				}
+			}
 			phases = append(phases, ph)
 		}
 	}
@@ -56,16 +62,7 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // eight input channels at a time: for one o those are a contiguous run of
 // w, and the eight rows of wp being written stay in cache.
 func phaseWeights(p kernels.ConvParams, ph dataPhase, w, wp []float32, c0, c1 int) {
-	var taps [64]int // offsets of the phase's taps within a kernel, when few
-	offs := taps[:0]
-	if ph.taps() > len(taps) {
-		offs = make([]int, 0, ph.taps())
-	}
-	for m := range ph.mh {
-		for n := range ph.mw {
-			offs = append(offs, (ph.kh0+p.StrideH*m)*p.KW+ph.kw0+p.StrideW*n)
-		}
-	}
+	offs := ph.offs
 	kk, k := p.KH*p.KW, p.OutC*len(offs)
 	for b := c0; b < c1; b += 8 {
 		for o := range p.OutC {
