@@ -97,12 +97,7 @@ func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 			yt := y[n*yImg+s0:]
 			beta := float32(0)
 			if bias != nil {
-				for o, bo := range bias {
-					row := yt[o*s : o*s+ns]
-					for i := range row {
-						row[i] = bo
-					}
-				}
+				fillBias(yt, s, ns, bias)
 				beta = 1
 			}
 			// y tile [OutC, ns] (row stride S) = w [OutC, K] * col [K, ns] (+ bias).
@@ -133,12 +128,7 @@ func convForwardImplicit(p kernels.ConvParams, x, w, bias, y []float32) {
 			nb := min(width, s-j0)
 			xn, yt := x[n*xImg:(n+1)*xImg], y[n*yImg+j0:]
 			if bias != nil {
-				for o, bo := range bias {
-					row := yt[o*s : o*s+nb]
-					for i := range row {
-						row[i] = bo
-					}
-				}
+				fillBias(yt, s, nb, bias)
 			}
 			g := packedProduct{m: p.OutC, n: nb, k: k, overwrite: bias == nil,
 				packA: func(i0, p0, mb, kb int, dst []float32) { packA(false, 1, w, k, i0, p0, mb, kb, dst) },
@@ -147,6 +137,17 @@ func convForwardImplicit(p kernels.ConvParams, x, w, bias, y []float32) {
 			g.run(yt, s, 1)
 		}
 	})
+}
+
+// fillBias sets columns [0, n) of every row o of y (row stride s) to
+// bias[o], for a product that then adds into y.
+func fillBias(y []float32, s, n int, bias []float32) {
+	for o, bo := range bias {
+		row := y[o*s : o*s+n]
+		for i := range row {
+			row[i] = bo
+		}
+	}
 }
 
 // convForwardFewOutputs is ConvForward for fewer than packMR output
