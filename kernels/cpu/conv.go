@@ -592,26 +592,12 @@ func packPatchesT(p kernels.ConvParams, xn []float32, s0, j0, kb, nb int, dst []
 	buf := getScratch(8 * kb)
 	defer putScratch(buf)
 	rows := *buf
-	j := 0
-	for ; j+8 <= nb; j += 8 {
-		for r := range 8 {
+	packColumns(kb, nb, dst, func(j, n int) ([]float32, int) {
+		for r := range n {
 			im2colRow(p, xn, j0+j+r, s0, rows[r*kb:(r+1)*kb])
 		}
-		transpose8(rows, kb, dst[(j/packNR)*packNR*kb+j%packNR:], packNR, kb)
-	}
-	for ; j < roundUp(nb, packNR); j++ {
-		panel := dst[(j/packNR)*packNR*kb+j%packNR:]
-		if j >= nb {
-			for q := range kb {
-				panel[q*packNR] = 0
-			}
-			continue
-		}
-		im2colRow(p, xn, j0+j, s0, rows[:kb])
-		for q, v := range rows[:kb] {
-			panel[q*packNR] = v
-		}
-	}
+		return rows, kb
+	})
 }
 
 // columnScratch returns a column buffer of n elements from the scratch pool

@@ -226,11 +226,19 @@ func packB(transB bool, b []float32, ldb, p0, j0, kb, nb int, dst []float32) {
 		}
 		return
 	}
-	// op(B)(p, j) = b[j*ldb+p]: column j of op(B) is contiguous. Eight
-	// columns at a time are transposed into eight-wide runs of a panel.
+	// op(B)(p, j) = b[j*ldb+p]: column j of op(B) is contiguous.
+	packColumns(kb, nb, dst, func(j, _ int) ([]float32, int) { return b[(j0+j)*ldb+p0:], ldb })
+}
+
+// packColumns writes nb columns of kb values each into B panels, laid out
+// as packB does, where cols(j, n) returns columns j ... j+n-1 (n is 8 or
+// 1) as runs of kb values, ld apart. Eight columns at a time are
+// transposed into eight-wide runs of a panel; columns past nb are 0.
+func packColumns(kb, nb int, dst []float32, cols func(j, n int) (src []float32, ld int)) {
 	j := 0
 	for ; j+8 <= nb; j += 8 {
-		transpose8(b[(j0+j)*ldb+p0:], ldb, dst[(j/packNR)*packNR*kb+j%packNR:], packNR, kb)
+		src, ld := cols(j, 8)
+		transpose8(src, ld, dst[(j/packNR)*packNR*kb+j%packNR:], packNR, kb)
 	}
 	for ; j < roundUp(nb, packNR); j++ {
 		panel := dst[(j/packNR)*packNR*kb+j%packNR:]
@@ -240,7 +248,8 @@ func packB(transB bool, b []float32, ldb, p0, j0, kb, nb int, dst []float32) {
 			}
 			continue
 		}
-		for p, v := range b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kb] {
+		src, _ := cols(j, 1)
+		for p, v := range src[:kb] {
 			panel[p*packNR] = v
 		}
 	}
