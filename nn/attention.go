@@ -60,9 +60,9 @@ func (a *SelfAttention2d) Forward(x *autograd.Var) *autograd.Var {
 	} else {
 		o = autograd.Attention(queries, keys, values, 1)
 	}
-	for _, v := range []*autograd.Var{f, g, h} {
-		FreeIntermediate(v, o)
-	}
+	FreeIntermediate(f, o)
+	FreeIntermediate(g, o)
+	FreeIntermediate(h, o)
 	out := autograd.Reshape(o, s...)
 	if a.V != nil {
 		projected := a.V.Forward(out)

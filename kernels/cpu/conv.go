@@ -283,15 +283,14 @@ func newTapList(p kernels.ConvParams, w []float32) *tapList {
 func (tl *tapList) addBlocks(xn []float32, base, g int, yrows *[4][]float32, rows, colLo, colHi int) int {
 	var spare [4][16]float32 // rows past OutC write here
 	var ptrs [4]*float32
+	for r := rows; r < 4; r++ {
+		ptrs[r] = &spare[r][0]
+	}
 	ow := colLo
 	for ; ow+16 <= colHi; ow += 16 {
 		_ = xn[base+ow+tl.maxOff+15] // every read of the kernel is inside xn
-		for r := range 4 {
-			if r < rows {
-				ptrs[r] = &yrows[r][ow : ow+16][0]
-			} else {
-				ptrs[r] = &spare[r][0]
-			}
+		for r := range rows {
+			ptrs[r] = &yrows[r][ow : ow+16][0]
 		}
 		convTaps4Kernel(&ptrs, &xn[base+ow], &tl.offs[0], &tl.weights[g][0], len(tl.offs))
 	}
