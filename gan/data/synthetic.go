@@ -236,7 +236,7 @@ type scenePlan struct {
 	hillPhase           [2]float32
 	treeline            float32 // height of the distant tree band, 0 for none
 	treeColour          rgb
-	grassNear, grassFar rgb
+	dryLevel            float32 // dry patches cover the grass where its noise field exceeds this
 	grassRough          float32
 	light               rgb // global illumination multiplier
 	noiseSeed           uint32
@@ -281,17 +281,23 @@ func newScenePlan(r *rand.Rand) *scenePlan {
 		p.noise[k] = newNoise(r.Uint32())
 	}
 
+	// The background's colours come from fixed palettes, and scenes differ
+	// in what can be seen: which sky, how cloudy, where the horizon and the
+	// trees are, how much of the grass is dry, the light's tint. A CycleGAN
+	// generator normalises its first layer per image, so it cannot see a
+	// colour shift shared by the whole picture (G(x + c) = G(x),
+	// TestGeneratorCannotSeeGlobalGain) and must infer each scene's absolute
+	// colours from such visible cues; random per-scene shifts of the palette
+	// would only add background error that no such model can remove.
+	//
 	// Sky: mostly clear blue, sometimes hazy, sometimes an evening sky.
 	switch k := r.Float32(); {
 	case k < 0.65:
-		p.skyTop = jitter(r, rgb{0.26, 0.46, 0.82}, 0.08)
-		p.skyHorizon = jitter(r, rgb{0.72, 0.82, 0.94}, 0.05)
+		p.skyTop, p.skyHorizon = rgb{0.26, 0.46, 0.82}, rgb{0.72, 0.82, 0.94}
 	case k < 0.88:
-		p.skyTop = jitter(r, rgb{0.55, 0.64, 0.78}, 0.06)
-		p.skyHorizon = jitter(r, rgb{0.84, 0.86, 0.88}, 0.04)
+		p.skyTop, p.skyHorizon = rgb{0.55, 0.64, 0.78}, rgb{0.84, 0.86, 0.88}
 	default:
-		p.skyTop = jitter(r, rgb{0.32, 0.36, 0.62}, 0.06)
-		p.skyHorizon = jitter(r, rgb{0.96, 0.72, 0.48}, 0.05)
+		p.skyTop, p.skyHorizon = rgb{0.32, 0.36, 0.62}, rgb{0.96, 0.72, 0.48}
 	}
 	p.cloudAmount = max(uni(r, -0.2, 0.75), 0)
 
@@ -303,20 +309,16 @@ func newScenePlan(r *rand.Rand) *scenePlan {
 	}
 	if r.Float32() < 0.55 {
 		p.treeline = uni(r, 0.015, 0.06)
-		p.treeColour = jitter(r, rgb{0.2, 0.32, 0.22}, 0.04)
+		p.treeColour = rgb{0.2, 0.32, 0.22}
 	}
-	// Grass from lush green to dry yellow-green.
-	g := r.Float32()
-	p.grassNear = mix(rgb{0.20, 0.42, 0.10}, rgb{0.52, 0.55, 0.18}, g)
-	p.grassNear = jitter(r, p.grassNear, 0.03)
-	p.grassFar = mix(p.grassNear, rgb{0.45, 0.55, 0.3}, 0.4)
+	// Lush green grass with dry yellow-green patches, from none to about
+	// half of the meadow.
+	p.dryLevel = uni(r, 0.5, 0.85)
 	p.grassRough = uni(r, 0.6, 1.2)
 
 	// The light's colour varies from scene to scene, its strength does not:
-	// a CycleGAN generator normalises its first layer per image, so a gain
-	// shared by the whole picture is invisible to it
-	// (TestGeneratorCannotSeeGlobalGain), and a random one would only add
-	// error to psnr_background that no such model can remove.
+	// a gain shared by the whole picture is as invisible to the generator
+	// as a shift.
 	const bright = 0.95
 	tint := uni(r, -1, 1)
 	p.light = rgb{bright * (1 + 0.06*tint), bright, bright * (1 - 0.06*tint)}
@@ -487,14 +489,23 @@ func (p *scenePlan) sky(u, v, top, pix float32) rgb {
 	return c
 }
 
+// The grass's colours: lush, dry, and the hue it takes towards the horizon.
+var (
+	lushGrass    = rgb{0.20, 0.42, 0.10}
+	dryGrass     = rgb{0.50, 0.52, 0.18}
+	distantGrass = rgb{0.45, 0.55, 0.3}
+)
+
 // grass returns the colour of the grass at (u, v), hz being the height of the
 // grass line in this column.
 func (p *scenePlan) grass(u, v, hz float32) rgb {
 	depth := clamp01((v - hz) / (1 - hz)) // 0 at the horizon, 1 at the bottom
-	c := mix(p.grassFar, p.grassNear, smoothstep(0, 0.7, depth))
+	persp := 0.25 + depth
+	dry := smoothstep(p.dryLevel-0.04, p.dryLevel+0.04, p.noise[2].fbm(u*2.5/persp+3.7, v*6/persp+1.3, 3))
+	near := mix(lushGrass, dryGrass, dry)
+	c := mix(mix(near, distantGrass, 0.4), near, smoothstep(0, 0.7, depth))
 	// Texture: patches, then blades (vertically stretched, finer far away),
 	// then fine speckle; all fading with distance.
-	persp := 0.25 + depth
 	patches := p.noise[2].fbm(u*4/persp, v*10/persp, 2) - 0.5
 	blades := p.noise[3].at(u*90/persp, v*14/persp) - 0.5
 	speck := hash3(int32(u*4096), int32(v*4096), p.noiseSeed) - 0.5

@@ -114,7 +114,8 @@ func BenchmarkBackendGemm(b *testing.B) {
 	}
 }
 
-// convShapes are the convolutions of the model at 256x256, batch 1. The
+// convShapes are the convolutions of the model at 256x256, batch 1, and of
+// the quick demo's smaller model at 64x64. The
 // generator's reflection padding is a separate Pad, so its convolutions
 // see padded inputs and PadH = 0. Transposed convolutions are listed as
 // the convolutions they transpose: their forward is ConvBackwardData.
@@ -136,6 +137,17 @@ var convShapes = []struct {
 	{"disc_c4_64to128_128", conv(64, 128, 128, 4, 2, 1)},
 	{"disc_c4_256to512_32", conv(256, 32, 512, 4, 1, 1)},
 	{"disc_c4_512to1_31", conv(512, 31, 1, 4, 1, 1)},
+	// The quick demo's model: 64x64, NGF 16, NDF 32, 4 residual blocks.
+	{"demo_c7_3to16_64", conv(3, 70, 16, 7, 1, 0)},
+	{"demo_down_16to32_64", conv(16, 64, 32, 3, 2, 1)},
+	{"demo_down_32to64_32", conv(32, 32, 64, 3, 2, 1)},
+	{"demo_res_64_16", conv(64, 18, 64, 3, 1, 0)},
+	{"demo_c7_16to3_64", conv(16, 70, 3, 7, 1, 0)},
+	{"demo_disc_c4_3to32_64", conv(3, 64, 32, 4, 2, 1)},
+	{"demo_disc_c4_32to64_32", conv(32, 32, 64, 4, 2, 1)},
+	{"demo_disc_c4_64to128_16", conv(64, 16, 128, 4, 2, 1)},
+	{"demo_disc_c4_128to256_8", conv(128, 8, 256, 4, 1, 1)},
+	{"demo_disc_c4_256to1_7", conv(256, 7, 1, 4, 1, 1)},
 }
 
 // conv returns the parameters of a square convolution of one image.
