@@ -9,7 +9,9 @@
 #   scripts/ablation.sh out/ablation -attn up2
 # Each run is `horse2zebra demo`: the quick demo's model, schedule and time
 # limit (quickDemo in examples/horse2zebra/options.go), with the variant's
-# flags and then the extra ones on top.
+# flags and then the extra ones on top. A variant whose folder already holds
+# metrics.json is kept, so an interrupted ablation resumes where it stopped
+# (and the quick demo's own run can stand in for "both").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-out/ablation}
@@ -24,6 +26,10 @@ declare -A variants=(
 	[both]=""
 )
 for name in plain sem attn both; do
+	if [[ -f "$out/$name/metrics.json" ]]; then
+		echo "== $name: kept from an earlier run ($out/$name)"
+		continue
+	fi
 	echo "== $name: ${variants[$name]} $*"
 	# shellcheck disable=SC2086
 	"$out/horse2zebra" demo ${variants[$name]} "$@" -out "$out/$name" </dev/null
