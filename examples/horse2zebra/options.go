@@ -49,9 +49,9 @@ type options struct {
 // quickDemo is what `horse2zebra` with no arguments runs: the paper's model
 // (self-attention, semantic loss, TTUR) scaled down to train at 64x64 on
 // two CPU cores within the time limit. The attention sits after the
-// residual blocks (16x16 here), where one iteration costs 0.36 s on two
-// cores, instead of at the end of the generator (64x64, 0.8 s), so that the
-// demo gets through about 1400 iterations; `demo -attn up2` trains the
+// residual blocks (16x16 here), where one iteration costs about 0.3 s on
+// two cores, instead of at the end of the generator (64x64, 0.8 s), so that
+// the demo gets through its 1400 iterations in about 6.5 minutes; `demo -attn up2` trains the
 // paper's placement. (go test -bench TrainStep64 ./gan measures both.)
 var quickDemo = []string{"-ngf", "16", "-ndf", "32", "-blocks", "4", "-attn", "res",
 	"-iters", "1000", "-decay", "400", "-minutes", "9"}
