@@ -229,18 +229,18 @@ type leg struct {
 // then a pure function of the plan and the size.
 type scenePlan struct {
 	// background
-	skyTop, skyHorizon  rgb
-	cloudAmount         float32
-	horizon             float32 // mean height of the horizon
-	hillAmp, hillFreq   [2]float32
-	hillPhase           [2]float32
-	treeline            float32 // height of the distant tree band, 0 for none
-	treeColour          rgb
-	dryLevel            float32 // dry patches cover the grass where its noise field exceeds this
-	grassRough          float32
-	light               rgb // global illumination multiplier
-	noiseSeed           uint32
-	noise               [7]noise // independent fields, for clouds, trees, grass and coat
+	skyTop, skyHorizon rgb
+	cloudAmount        float32
+	horizon            float32 // mean height of the horizon
+	hillAmp, hillFreq  [2]float32
+	hillPhase          [2]float32
+	treeline           float32 // height of the distant tree band, 0 for none
+	treeColour         rgb
+	dryLevel           float32 // dry patches cover the grass where its noise field exceeds this
+	grassRough         float32
+	light              rgb // global illumination multiplier
+	noiseSeed          uint32
+	noise              [7]noise // independent fields, for clouds, trees, grass and coat
 
 	// animal
 	cx, cy, L, dir    float32
