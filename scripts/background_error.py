@@ -2,7 +2,7 @@
 """Splits the background error of a built-in-data evaluation into the part
 that is one colour offset per image and the rest.
 
-Usage: /usr/bin/python3 scripts/background_error.py OUT_DIR [OUT_DIR ...]
+Usage: /usr/bin/python3 scripts/background_error.py [--worst N] OUT_DIR [OUT_DIR ...]
 
 OUT_DIR is a training or eval output folder (it holds results/images with
 sceneNNNNNN_real.png, _fake.png and _truth.png). The background is where
@@ -14,7 +14,9 @@ background, the PSNR with that offset removed, and per channel the slope of
 the output's mean background colour against the input's across images (1:
 the generator reproduces each scene's colour; 0: it paints every scene the
 same average colour), and the share of the squared error within 3 pixels of
-the animal beside the share of the background those pixels are.
+the animal beside the share of the background those pixels are. With
+--worst N it also lists the N images whose background came out worst, with
+their PSNR and the mean colour of their input's top rows (the sky).
 """
 import glob
 import math
@@ -30,9 +32,10 @@ def load(path):
     return np.asarray(Image.open(path).convert("RGB"), dtype=np.float64) / 127.5 - 1
 
 
-def analyse(out):
+def analyse(out, worst=0):
     sq, offset_sq, n = 0.0, 0.0, 0
     near_sq, near_n = 0.0, 0
+    per_image = []
     real_means, fake_means = [], []
     for real_path in sorted(glob.glob(os.path.join(out, "results", "images", "*_real.png"))):
         real = load(real_path)
@@ -49,6 +52,8 @@ def analyse(out):
         sq += (err ** 2).sum()
         offset_sq += (mean_err ** 2).sum() * len(err)
         n += err.size
+        per_image.append((10 * math.log10(4 / (err ** 2).mean()), os.path.basename(real_path),
+                          real[:8].mean(axis=(0, 1))))
         real_means.append(real[mask].mean(axis=0))
         fake_means.append(fake[mask].mean(axis=0))
     if n == 0:
@@ -65,10 +70,15 @@ def analyse(out):
           f"colour slope R {slopes[0]:.2f} G {slopes[1]:.2f} B {slopes[2]:.2f}, "
           f"within 3 pixels of the animal {near_sq / sq:.0%} of the squared error "
           f"on {near_n / n:.0%} of the background")
+    for db, name, sky in sorted(per_image)[:worst]:
+        print(f"  {db:5.2f} dB  {name}  sky RGB {sky[0]:+.2f} {sky[1]:+.2f} {sky[2]:+.2f}")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
+    args, worst = sys.argv[1:], 0
+    if args[:1] == ["--worst"] and len(args) > 1:
+        worst, args = int(args[1]), args[2:]
+    if not args:
         sys.exit(__doc__)
-    for out in sys.argv[1:]:
-        analyse(out)
+    for out in args:
+        analyse(out, worst)
