@@ -3,6 +3,8 @@
 that is one colour offset per image and the rest.
 
 Usage: /usr/bin/python3 scripts/background_error.py [--worst N] OUT_DIR [OUT_DIR ...]
+(needs NumPy, SciPy and Pillow: Debian's python3-numpy, python3-scipy and
+python3-pil)
 
 OUT_DIR is a training or eval output folder (it holds results/images with
 sceneNNNNNN_real.png, _fake.png and _truth.png). The background is where
