@@ -196,7 +196,7 @@ func convFilterFewOutputs(p kernels.ConvParams, x, dy, dw []float32) {
 							}
 							if head > 0 {
 								for r := range 4 {
-									// Channels past OutC repeat the first; their sums are dropped.
+									// Rows past the group repeat its last; their sums are dropped.
 									rows[r] = &dyRow(min(r, group-1))[0]
 								}
 								dot4Kernel(&rows, &xs[0], head, &sums)
