@@ -40,3 +40,16 @@ func TestEveryConfigFieldHasAFlag(t *testing.T) {
 	_, err = configFrom(t, "-beta2", "1")
 	assert.EqualError(t, err, "gan: Adam betas must be in [0, 1) (beta1 0.5, beta2 1)")
 }
+
+// TestQuickDemoFlags checks that the quick demo's flags make a valid
+// configuration for its 64x64 images: the paper preset with its additions
+// on, at the demo's size and rates.
+func TestQuickDemoFlags(t *testing.T) {
+	cfg, err := configFrom(t, quickDemo...)
+	require.NoError(t, err)
+	require.NoError(t, checkSize(64, cfg.DLayers))
+	assert.NotEqual(t, gan.NoAttention, cfg.Attention)
+	assert.Greater(t, cfg.LambdaSem, float32(0))
+	assert.Equal(t, 2*cfg.LRG, cfg.LRD, "TTUR: the discriminators learn twice as fast")
+	assert.Equal(t, 1400, cfg.Iters+cfg.DecayIters)
+}
