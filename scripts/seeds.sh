@@ -7,7 +7,7 @@
 # Usage: scripts/seeds.sh [OUT_DIR] [SEEDS] [extra demo flags...]
 #   OUT_DIR defaults to out/seeds, SEEDS to "1 2 3"; extra flags go to every
 #   run, e.g. scripts/seeds.sh out/seeds-idt "1 2 3" -lambda-idt 1
-# Each run is `horse2zebra demo -seed S` (about 6.5 minutes on 2 cores). A
+# Each run is `horse2zebra demo -seed S` (about 6 minutes on 2 cores). A
 # seed whose folder already holds metrics.json is kept, so an interrupted
 # run resumes and more seeds can be added later.
 set -euo pipefail

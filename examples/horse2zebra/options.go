@@ -51,7 +51,7 @@ type options struct {
 // two CPU cores within the time limit. The attention sits after the
 // residual blocks (16x16 here), where one iteration costs about 0.3 s on
 // two cores, instead of at the end of the generator (64x64, 0.8 s), so that
-// the demo gets through its 1400 iterations in about 6.5 minutes; `demo -attn up2` trains the
+// the demo gets through its 1400 iterations in about 6 minutes; `demo -attn up2` trains the
 // paper's placement. (go test -bench TrainStep64 ./gan measures both.)
 //
 // The discriminators have two stride-2 layers instead of three: at 64x64 the
