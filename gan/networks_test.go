@@ -1,7 +1,9 @@
 package gan_test
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/semgan/semgan/autograd"
@@ -129,3 +131,92 @@ func TestGeneratorInferenceFreesActivations(t *testing.T) {
 		scope.Close()
 	}
 }
+
+// float64Tolerance: within ten times PyTorch float32's error on the same
+// tensors, and never held tighter than 2e-5.
+var float64Tolerance = golden.Float64Tolerance{Factor: 10, Floor: 2e-5}
+
+// TestFloat64Networks checks the full-size networks (the official
+// generator, ngf 64 and 9 blocks, and the 70x70 PatchGAN, ndf 64, at
+// 64x64) against float64: the output, the input gradient and every
+// parameter gradient.
+func TestFloat64Networks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("full-size networks")
+	}
+	t.Run("generator", func(t *testing.T) {
+		g := gan.NewGenerator(tensor.NewRNG(1), gan.GeneratorConfig{InC: 3, OutC: 3, NGF: 64, Blocks: 9})
+		golden.Load(t, "f64_resnet_generator").RunFloat64(t, g, float64Tolerance)
+	})
+	t.Run("patchgan", func(t *testing.T) {
+		d := gan.NewDiscriminator(tensor.NewRNG(1), gan.DiscriminatorConfig{InC: 3, NDF: 64, Layers: 3})
+		golden.Load(t, "f64_patchgan").RunFloat64(t, d, float64Tolerance)
+	})
+}
+
+// TestFloat64CheckCatchesAWrongGradient shows that the float64 check fails
+// on a gradient that is wrong by 1e-4 of its norm while the forward pass
+// stays exact: a term z - detach(z) added to the output, with z linear in
+// one weight, changes nothing but that weight's gradient.
+func TestFloat64CheckCatchesAWrongGradient(t *testing.T) {
+	c := golden.Load(t, "f64_patchgan")
+	const key = "grad.model.5.weight"
+	d := gan.NewDiscriminator(tensor.NewRNG(1), gan.DiscriminatorConfig{InC: 3, NDF: 64, Layers: 3})
+	var w *autograd.Var
+	for _, p := range d.Parameters() {
+		if "grad."+p.Name == key {
+			w = p.Var
+		}
+	}
+	require.NotNil(t, w)
+	// The planted error is sum(r) * dir, r the loss weights (6x6 outputs).
+	var sumR float64
+	for _, v := range golden.HashedUniform(1, 36, 1) {
+		sumR += float64(v)
+	}
+	dir := golden.HashedUniform(99, w.Value.Len(), 1)
+	var dirNorm float64
+	for _, v := range dir {
+		dirNorm += float64(v) * float64(v)
+	}
+	scale := 1e-4 * float64(c.Get(t, key+".norm").Data[0]) / (math.Sqrt(dirNorm) * math.Abs(sumR))
+	for i := range dir {
+		dir[i] *= float32(scale)
+	}
+	planted := plantedGradient{d, w, tensor.FromSlice(dir, w.Shape()...)}
+
+	rec := &errorRecorder{TB: t}
+	c.RunFloat64(rec, planted, float64Tolerance)
+	require.NotEmpty(t, rec.errors, "a gradient wrong by 1e-4 of its norm passed the float64 check")
+	for _, e := range rec.errors {
+		assert.Contains(t, e, key, "only the planted gradient is wrong")
+	}
+	t.Logf("caught: %s", strings.Join(rec.errors, "; "))
+}
+
+// plantedGradient is a module whose output is its inner module's plus
+// z - detach(z), z = sum(w * dir): the same values, and dw off by
+// sum(dL/dy) * dir.
+type plantedGradient struct {
+	nn.Module
+	w   *autograd.Var
+	dir *tensor.Tensor
+}
+
+func (p plantedGradient) Forward(x *autograd.Var) *autograd.Var {
+	z := autograd.Sum(autograd.Mul(p.w, autograd.Const(p.dir)))
+	return autograd.Add(p.Module.Forward(x), autograd.Sub(z, z.Detach()))
+}
+
+// errorRecorder keeps the errors a check reports instead of failing the
+// test, so that a test can assert that the check fails.
+type errorRecorder struct {
+	testing.TB
+	errors []string
+}
+
+func (r *errorRecorder) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+func (r *errorRecorder) Helper() {}
