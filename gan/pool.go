@@ -14,13 +14,26 @@ type ImagePool struct {
 // returned; afterwards, with probability 1/2 a fake is swapped for a
 // stored one (which is returned), else it is returned as it is.
 func (p *ImagePool) Query(rng *tensor.RNG, fakes *tensor.Tensor) *tensor.Tensor {
+	out, _ := p.query(rng, fakes)
+	return out
+}
+
+// query is Query that also returns a function restoring the pool to what it
+// held before the call.
+func (p *ImagePool) query(rng *tensor.RNG, fakes *tensor.Tensor) (*tensor.Tensor, func()) {
 	if p.Size == 0 {
-		return fakes
+		return fakes, func() {}
 	}
 	n := fakes.Dim(0)
 	per := fakes.Len() / n
 	all := fakes.Data()
 	out := make([]float32, len(all))
+	held := len(p.Images)
+	type swap struct {
+		j   int
+		old []float32
+	}
+	var swaps []swap // in order, to be undone in reverse
 	for i := range n {
 		img := all[i*per : (i+1)*per]
 		shape := append([]int{1}, fakes.Shape()[1:]...)
@@ -30,11 +43,19 @@ func (p *ImagePool) Query(rng *tensor.RNG, fakes *tensor.Tensor) *tensor.Tensor 
 			copy(out[i*per:], img)
 		case rng.Float64() > 0.5:
 			j := rng.IntN(p.Size)
-			copy(out[i*per:], p.Images[j].Data())
+			old := p.Images[j].Data()
+			copy(out[i*per:], old)
 			p.Images[j].SetData(img)
+			swaps = append(swaps, swap{j, old})
 		default:
 			copy(out[i*per:], img)
 		}
 	}
-	return tensor.FromSliceOn(fakes.Device(), out, fakes.Shape()...)
+	undo := func() {
+		for k := len(swaps) - 1; k >= 0; k-- {
+			p.Images[swaps[k].j].SetData(swaps[k].old)
+		}
+		p.Images = p.Images[:held]
+	}
+	return tensor.FromSliceOn(fakes.Device(), out, fakes.Shape()...), undo
 }

@@ -80,9 +80,14 @@ func (t *Trainer) stepRNG(step int, stream uint64) *tensor.RNG {
 func (t *Trainer) SampleRNG(step int) *tensor.RNG { return t.stepRNG(step, 1) }
 
 // TrainStep runs one iteration on realA and realB [Batch, C, H, W]: the
-// generator update with all losses, then DSteps discriminator updates. It
-// returns an error, leaving the networks as they were before the failing
-// update, if a loss is NaN or infinite.
+// generator update with all losses, then DSteps discriminator updates.
+//
+// If a loss is NaN or infinite it returns a *NonFiniteError. The generators'
+// update waits until the first discriminator loss has been checked, so with
+// one discriminator step (the presets) a failing iteration changes nothing:
+// the trainer stays the state after Step iterations. Only a later
+// discriminator step of DSteps > 1 can fail after updates, which the error's
+// Updated field reports.
 func (t *Trainer) TrainStep(realA, realB *tensor.Tensor) (Losses, error) {
 	// Everything the step allocates and does not keep goes back to the
 	// device when it returns.
@@ -104,13 +109,23 @@ func (t *Trainer) TrainStep(realA, realB *tensor.Tensor) (Losses, error) {
 	// Discriminators: real towards 1, pooled fakes towards 0, halved.
 	for d := range cfg.DSteps {
 		rng := t.stepRNG(t.Step, 2+uint64(d))
-		pooledB := autograd.Const(t.PoolB.Query(rng, fakeB))
-		pooledA := autograd.Const(t.PoolA.Query(rng, fakeA))
+		qB, undoB := t.PoolB.query(rng, fakeB)
+		qA, undoA := t.PoolA.query(rng, fakeA)
+		pooledB, pooledA := autograd.Const(qB), autograd.Const(qA)
 		lossDA := autograd.Scale(autograd.Add(nn.MSEToConstant(t.DA.Forward(b), 1), nn.MSEToConstant(t.DA.Forward(pooledB), 0)), 0.5)
 		lossDB := autograd.Scale(autograd.Add(nn.MSEToConstant(t.DB.Forward(a), 1), nn.MSEToConstant(t.DB.Forward(pooledA), 0)), 0.5)
 		l.DA, l.DB = lossDA.Item(), lossDB.Item()
-		if err := finite("discriminator", l.DA+l.DB, l); err != nil {
+		if err := t.finite("discriminator", l.DA+l.DB, l, d > 0); err != nil {
+			if d == 0 {
+				undoA()
+				undoB()
+			}
 			return l, err
+		}
+		if d == 0 {
+			// The generators' gradients wait in their parameters; the
+			// discriminator's forward pass does not depend on them.
+			t.OptG.Step()
 		}
 		t.OptD.ZeroGrad()
 		autograd.Backward(autograd.Add(lossDA, lossDB))
@@ -121,8 +136,8 @@ func (t *Trainer) TrainStep(realA, realB *tensor.Tensor) (Losses, error) {
 }
 
 // generatorStep is the generator half of TrainStep: it fills the generator
-// losses into l, updates both generators and returns the fake images for
-// the discriminators. The activations of both generators are freed before
+// losses into l, computes both generators' gradients (TrainStep applies
+// them) and returns the fake images for the discriminators. The activations of both generators are freed before
 // it returns, so that the discriminator step does not add to them.
 func (t *Trainer) generatorStep(a, b *autograd.Var, l *Losses) (fakeA, fakeB *tensor.Tensor, err error) {
 	scope := tensor.OpenScope()
@@ -172,12 +187,11 @@ func (t *Trainer) generatorStep(a, b *autograd.Var, l *Losses) (fakeA, fakeB *te
 			lossG = autograd.Add(lossG, term)
 		}
 	}
-	if err := finite("generator", lossG.Item(), *l); err != nil {
+	if err := t.finite("generator", lossG.Item(), *l, false); err != nil {
 		return nil, nil, err
 	}
 	t.OptG.ZeroGrad()
 	autograd.Backward(lossG)
-	t.OptG.Step()
 	return fakeAv.Value, fakeBv.Value, nil
 }
 
@@ -196,9 +210,55 @@ func (t *Trainer) persistent() []*tensor.Tensor {
 	return append(ts, t.PoolB.Images...)
 }
 
-func finite(what string, v float32, l Losses) error {
+// NonFiniteError is TrainStep's error when a loss is NaN or infinite.
+type NonFiniteError struct {
+	// Part is "generator" or "discriminator".
+	Part string
+	// Value is the failing total loss of Part.
+	Value float32
+	// Losses holds the terms computed before the failure.
+	Losses Losses
+	// Step is the number of iterations completed before the failing one.
+	Step int
+	// Updated reports that networks were updated during the failing
+	// iteration before the failure (only possible with DSteps > 1), so that
+	// the trainer no longer holds the state after Step iterations.
+	Updated bool
+}
+
+func (e *NonFiniteError) Error() string {
+	return fmt.Sprintf("gan: %s loss is %v at iteration %d (losses %v = %v); stopping before the update", e.Part, e.Value, e.Step+1, e.Losses.Names(), e.Losses.Values())
+}
+
+// finite returns a *NonFiniteError if v is NaN or infinite.
+func (t *Trainer) finite(part string, v float32, l Losses, updated bool) error {
 	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-		return fmt.Errorf("gan: %s loss is %v at this step (losses %v = %v); stopping before the update", what, v, l.Names(), l.Values())
+		return &NonFiniteError{Part: part, Value: v, Losses: l, Step: t.Step, Updated: updated}
 	}
 	return nil
+}
+
+// MaxAbsWeight returns the largest magnitude among the parameters of the
+// four networks and the parameter's name (prefixed "G_A.", "D_B." and so
+// on). A NaN anywhere makes it NaN. It copies every parameter to the host,
+// so it is meant for occasional checks, not every iteration.
+func (t *Trainer) MaxAbsWeight() (float64, string) {
+	best, name := 0.0, ""
+	for _, net := range []struct {
+		prefix string
+		m      nn.Module
+	}{{"G_A.", t.GA}, {"G_B.", t.GB}, {"D_A.", t.DA}, {"D_B.", t.DB}} {
+		for _, p := range net.m.Parameters() {
+			for _, v := range p.Var.Value.Data() {
+				a := math.Abs(float64(v))
+				if math.IsNaN(a) {
+					return a, net.prefix + p.Name
+				}
+				if a > best || name == "" {
+					best, name = a, net.prefix+p.Name
+				}
+			}
+		}
+	}
+	return best, name
 }

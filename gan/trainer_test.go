@@ -1,8 +1,10 @@
 package gan_test
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/semgan/semgan/gan"
@@ -151,4 +153,63 @@ func TestPresets(t *testing.T) {
 	// NGF 48 has about 6.4M before attention.
 	g := gan.NewGenerator(tensor.NewRNG(1), gan.GeneratorConfig{InC: 3, OutC: 3, NGF: 48, Blocks: 9})
 	assert.InDelta(t, 6.4e6, nn.CountParameters(g), 0.05e6)
+}
+
+// TestTrainStepDiscriminatorNaNChangesNothing: when the first
+// discriminator loss is not finite, the generators' update of the same
+// iteration is not applied either and the pools are as they were, so the
+// trainer still holds the state after its last completed iteration.
+func TestTrainStepDiscriminatorNaNChangesNothing(t *testing.T) {
+	tr, err := gan.NewTrainer(tinyConfig(), 3)
+	require.NoError(t, err)
+	train(t, tr, 1)
+	// Poison the history the discriminators are shown, not the images the
+	// generators see.
+	for _, p := range []*gan.ImagePool{tr.PoolA, tr.PoolB} {
+		for len(p.Images) < p.Size {
+			p.Images = append(p.Images, p.Images[0].Clone())
+		}
+		for _, img := range p.Images {
+			v := img.Data()
+			v[0] = float32(math.NaN())
+			img.SetData(v)
+		}
+	}
+	pool := func(p *gan.ImagePool) [][]float32 {
+		var out [][]float32
+		for _, img := range p.Images {
+			out = append(out, img.Data())
+		}
+		return out
+	}
+	gA, dA, poolA, poolB := params(tr.GA), params(tr.DA), pool(tr.PoolA), pool(tr.PoolB)
+	a, b := batches(tr)
+	_, err = tr.TrainStep(a, b)
+	var nf *gan.NonFiniteError
+	require.ErrorAs(t, err, &nf)
+	require.Equal(t, "discriminator", nf.Part)
+	assert.False(t, nf.Updated)
+	assert.Equal(t, 1, nf.Step)
+	assert.Equal(t, 1, tr.Step)
+	assert.True(t, reflect.DeepEqual(gA, params(tr.GA)), "no generator update after a NaN discriminator loss")
+	assert.True(t, reflect.DeepEqual(dA, params(tr.DA)), "no discriminator update")
+	assert.Equal(t, len(poolA), len(tr.PoolA.Images))
+	assert.Equal(t, fmt.Sprint(poolA), fmt.Sprint(pool(tr.PoolA)), "pool A as it was")
+	assert.Equal(t, fmt.Sprint(poolB), fmt.Sprint(pool(tr.PoolB)), "pool B as it was")
+}
+
+func TestMaxAbsWeight(t *testing.T) {
+	tr, err := gan.NewTrainer(tinyConfig(), 3)
+	require.NoError(t, err)
+	w, name := tr.MaxAbsWeight()
+	assert.Greater(t, w, 0.0)
+	assert.Less(t, w, 1.0, "N(0, 0.02) init")
+	assert.NotEmpty(t, name)
+	p := tr.DB.Parameters()[0].Var.Value
+	v := p.Data()
+	v[1] = -6.5e33
+	p.SetData(v)
+	w, name = tr.MaxAbsWeight()
+	assert.Equal(t, float32(6.5e33), float32(w))
+	assert.Equal(t, "D_B."+tr.DB.Parameters()[0].Name, name)
 }
