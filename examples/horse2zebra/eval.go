@@ -17,7 +17,7 @@ import (
 )
 
 func runEval(args []string) error {
-	o, ds, err := setup("eval", args)
+	o, ds, err := setup("eval", args, func(msg string) { fmt.Fprintln(stderr, "warning:", msg) })
 	if err != nil {
 		return err
 	}
@@ -42,21 +42,30 @@ func translateImage(g *gan.Generator, img data.Image) data.Image {
 }
 
 // writeSamples writes a grid: input | translated | reconstructed, for the
-// first test images of both directions.
+// first three readable test images of both directions. An unreadable image
+// is skipped with a warning, or is an error with -strict.
 func writeSamples(tr *gan.Trainer, ds dataset, path string) error {
 	var rows [][]data.Image
 	for _, dir := range []struct {
 		src       data.Source
 		there, ba *gan.Generator
 	}{{ds.testA, tr.GA, tr.GB}, {ds.testB, tr.GB, tr.GA}} {
-		for i := range min(3, dir.src.Len()) {
+		shown := 0
+		for i := 0; i < dir.src.Len() && shown < 3; i++ {
 			it, err := dir.src.Item(i)
 			if err != nil {
-				return err
+				if err := ds.badItem(err); err != nil {
+					return err
+				}
+				continue
 			}
+			shown++
 			fake := translateImage(dir.there, it.Image)
 			rows = append(rows, []data.Image{it.Image, fake, translateImage(dir.ba, fake)})
 		}
+	}
+	if len(rows) == 0 {
+		return nil // every test image was unreadable, and said so
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
@@ -108,7 +117,9 @@ func evaluateWith(tr *gan.Trainer, ds dataset, out, fidWeights string) error {
 	for i := range ds.testA.Len() {
 		it, err := ds.testA.Item(i)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "warning:", err)
+			if err := ds.badItem(err); err != nil {
+				return err
+			}
 			continue
 		}
 		fake := translateImage(tr.GA, it.Image)

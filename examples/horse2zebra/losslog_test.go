@@ -15,14 +15,14 @@ import (
 // resumed, so the log keeps one row per iteration.
 func TestLossLogResumeDropsRowsAfterCheckpoint(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "loss_log.csv")
-	l, err := openLossLog(path, -1)
+	l, err := openLossLog(path, -1, func(msg string) { t.Log(msg) })
 	require.NoError(t, err)
 	for it := 1; it <= 5; it++ {
 		require.NoError(t, l.Write(it, time.Second, gan.Losses{GA: float32(it)}))
 	}
 	require.NoError(t, l.Close())
 
-	l, err = openLossLog(path, 3) // the checkpoint was taken after iteration 3
+	l, err = openLossLog(path, 3, func(msg string) { t.Log(msg) }) // the checkpoint was taken after iteration 3
 	require.NoError(t, err)
 	require.NoError(t, l.Write(4, time.Second, gan.Losses{GA: 40}))
 	require.NoError(t, l.Close())
@@ -35,7 +35,7 @@ func TestLossLogResumeDropsRowsAfterCheckpoint(t *testing.T) {
 
 	// Resuming without a log starts one.
 	fresh := filepath.Join(t.TempDir(), "loss_log.csv")
-	l, err = openLossLog(fresh, 7)
+	l, err = openLossLog(fresh, 7, func(msg string) { t.Log(msg) })
 	require.NoError(t, err)
 	require.NoError(t, l.Close())
 	b, err := os.ReadFile(fresh)

@@ -44,6 +44,10 @@ type options struct {
 	strict                 bool
 	// fidWeights is eval's -fid-weights: the FID Inception weights file.
 	fidWeights string
+	// bounds are the numeric flags' ranges, checked by setup.
+	bounds bounds
+	// set holds the names of the flags given on the command line.
+	set map[string]bool
 }
 
 // quickDemo is what `horse2zebra` with no arguments runs: the paper's model
@@ -63,34 +67,35 @@ var quickDemo = []string{"-ngf", "16", "-ndf", "32", "-blocks", "4", "-attn", "r
 	"-lr-g", "0.0005", "-lr-d", "0.001", "-iters", "1000", "-decay", "400", "-minutes", "9"}
 
 func (o *options) register(fs *flag.FlagSet) {
+	b := &o.bounds
 	fs.StringVar(&o.data, "data", "", "dataset root with trainA, trainB, testA, testB (default: the built-in synthetic horse2zebra)")
 	fs.StringVar(&o.preset, "preset", "paper", "model and loss preset: paper or cyclegan")
-	fs.IntVar(&o.size, "size", 64, "training image size (crop)")
-	fs.IntVar(&o.iters, "iters", 0, "iterations at the base learning rate (0: preset)")
-	fs.IntVar(&o.decay, "decay", -1, "iterations of linear decay after -iters (-1: same as -iters)")
-	fs.IntVar(&o.batch, "batch", 0, "batch size (0: preset)")
-	fs.Float64Var(&o.lrG, "lr-g", 0, "generator learning rate (0: preset)")
-	fs.Float64Var(&o.lrD, "lr-d", 0, "discriminator learning rate (0: preset)")
+	b.intVar(fs, &o.size, "size", 64, 4, 4096, "", "training image size (crop), a multiple of 4")
+	b.intVar(fs, &o.iters, "iters", 0, 1, 1e8, "the preset's", "iterations at the base learning rate")
+	b.intVar(fs, &o.decay, "decay", -1, 0, 1e8, "as many as -iters", "iterations of linear decay after -iters")
+	b.intVar(fs, &o.batch, "batch", 0, 1, 1024, "the preset's", "batch size")
+	b.floatVar(fs, &o.lrG, "lr-g", 0, 0, noMax, true, "the preset's", "generator learning rate")
+	b.floatVar(fs, &o.lrD, "lr-d", 0, 0, noMax, true, "the preset's", "discriminator learning rate")
 	fs.StringVar(&o.attn, "attn", "", "attention place: none, res, up1, up2 (empty: preset)")
-	fs.Float64Var(&o.lambdaSem, "lambda-sem", -1, "semantic loss weight (-1: preset)")
-	fs.Float64Var(&o.lambdaCycle, "lambda-cycle", -1, "cycle-consistency loss weight, each way (-1: preset)")
-	fs.Float64Var(&o.lambdaIdt, "lambda-idt", -1, "identity loss weight, relative to -lambda-cycle (-1: preset; 0 disables it)")
-	fs.Float64Var(&o.beta1, "beta1", -1, "Adam beta1 (-1: preset)")
-	fs.Float64Var(&o.beta2, "beta2", -1, "Adam beta2 (-1: preset)")
-	fs.IntVar(&o.pool, "pool", -1, "fakes kept in each discriminator's image pool (-1: preset; 0: none)")
-	fs.IntVar(&o.dlayers, "dlayers", 0, "discriminator depth, stride-2 layers (0: preset; 3 is the 70x70 PatchGAN)")
-	fs.IntVar(&o.dSteps, "d-steps", 0, "discriminator updates per generator update (0: preset)")
-	fs.IntVar(&o.ngf, "ngf", 0, "generator filters (0: preset)")
-	fs.IntVar(&o.ndf, "ndf", 0, "discriminator filters (0: preset)")
-	fs.IntVar(&o.blocks, "blocks", 0, "residual blocks (0: preset)")
-	fs.Uint64Var(&o.seed, "seed", 1, "random seed")
+	b.floatVar(fs, &o.lambdaSem, "lambda-sem", -1, 0, 1e6, false, "the preset's", "semantic loss weight (0 disables it)")
+	b.floatVar(fs, &o.lambdaCycle, "lambda-cycle", -1, 0, 1e6, false, "the preset's", "cycle-consistency loss weight, each way")
+	b.floatVar(fs, &o.lambdaIdt, "lambda-idt", -1, 0, 1e6, false, "the preset's", "identity loss weight, relative to -lambda-cycle (0 disables it)")
+	b.floatVar(fs, &o.beta1, "beta1", -1, 0, 0.999999, false, "the preset's", "Adam beta1")
+	b.floatVar(fs, &o.beta2, "beta2", -1, 0, 0.999999, false, "the preset's", "Adam beta2")
+	b.intVar(fs, &o.pool, "pool", -1, 0, 10000, "the preset's", "fakes kept in each discriminator's image pool (0: none)")
+	b.intVar(fs, &o.dlayers, "dlayers", 0, 1, 8, "the preset's", "discriminator depth, stride-2 layers (3 is the 70x70 PatchGAN)")
+	b.intVar(fs, &o.dSteps, "d-steps", 0, 1, 100, "the preset's", "discriminator updates per generator update")
+	b.intVar(fs, &o.ngf, "ngf", 0, 2, 1024, "the preset's", "generator filters (at least 8 with attention)")
+	b.intVar(fs, &o.ndf, "ndf", 0, 1, 1024, "the preset's", "discriminator filters")
+	b.intVar(fs, &o.blocks, "blocks", 0, 1, 64, "the preset's", "residual blocks")
+	fs.Uint64Var(&o.seed, "seed", 1, "random seed, any number from 0 to 2^64-1")
 	fs.StringVar(&o.out, "out", filepath.Join("out", "horse2zebra"), "output directory")
-	fs.BoolVar(&o.resume, "resume", false, "continue from OUT/checkpoints/latest.safetensors")
-	fs.StringVar(&o.device, "device", "cpu", "compute device")
-	fs.Float64Var(&o.minutes, "minutes", 0, "stop training after this many minutes (0: no limit)")
-	fs.IntVar(&o.sampleEvy, "sample-every", 100, "write a sample grid every N iterations")
-	fs.IntVar(&o.saveEvery, "save-every", 500, "keep a numbered checkpoint every N iterations")
-	fs.IntVar(&o.count, "count", 400, "synthetic images per domain for training")
+	fs.BoolVar(&o.resume, "resume", false, "continue from OUT/checkpoints/latest.safetensors; -iters and -decay may extend its schedule, other model and loss flags must match the run's")
+	fs.StringVar(&o.device, "device", "cpu", "compute device: cpu, or cuda in a build with -tags cuda or cudaemu")
+	b.floatVar(fs, &o.minutes, "minutes", 0, 0, noMax, false, "", "stop training after this many minutes (0: no limit)")
+	b.intVar(fs, &o.sampleEvy, "sample-every", 100, 0, 1e8, "", "write a sample grid every N iterations (0: none but the final one)")
+	b.intVar(fs, &o.saveEvery, "save-every", 500, 0, 1e8, "", "keep a numbered checkpoint every N iterations (0: none; latest.safetensors is still written at the end and when stopped)")
+	b.intVar(fs, &o.count, "count", 400, 1, 1e6, "", "synthetic images per domain for training")
 	fs.BoolVar(&o.strict, "strict", false, "treat an unreadable image file as fatal instead of skipping it")
 }
 
@@ -100,6 +105,13 @@ func (o *options) config() (gan.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
+	return o.apply(cfg)
+}
+
+// apply sets the fields of cfg that the flags give (those not at their
+// "preset" default) and validates the result.
+func (o *options) apply(cfg gan.Config) (gan.Config, error) {
+	var err error
 	setInt := func(dst *int, v int) {
 		if v > 0 {
 			*dst = v
@@ -169,9 +181,11 @@ func checkSize(size, dlayers int) error {
 	return nil
 }
 
-func (o *options) openDevice() error {
-	dev, err := tensor.Open(o.device)
-	if err != nil && o.device == "cuda" {
+// openDevice makes the named device the default one. Asked for cuda in a
+// build without it, the error says how to build it in.
+func openDevice(name string) error {
+	dev, err := tensor.Open(name)
+	if err != nil && name == "cuda" {
 		return fmt.Errorf("%w: build with -tags cuda (a GPU and CUDA's driver) or -tags cudaemu (the CPU emulator)", err)
 	}
 	if err != nil {
@@ -184,16 +198,38 @@ func (o *options) openDevice() error {
 // dataset is the train and test sources of both domains.
 type dataset struct {
 	trainA, trainB, testA, testB data.Source
+	// strict makes an unreadable test image an error; otherwise warn
+	// reports it, once per image (warned).
+	strict bool
+	warn   func(msg string)
+	warned map[string]bool
 }
 
-func (o *options) dataset() (dataset, error) {
+// badItem handles err, the failure to read a test image: in strict mode it
+// returns err; otherwise it warns (once per image) and returns nil, and the
+// caller skips the image.
+func (d dataset) badItem(err error) error {
+	if d.strict {
+		return fmt.Errorf("%w (and -strict is set)", err)
+	}
+	if msg := err.Error(); !d.warned[msg] {
+		d.warned[msg] = true
+		d.warn(msg + " (skipped)")
+	}
+	return nil
+}
+
+// dataset opens the data the flags choose; warn receives the warnings of
+// unreadable images.
+func (o *options) dataset(warn func(string)) (dataset, error) {
+	ds := dataset{strict: o.strict, warn: warn, warned: map[string]bool{}}
 	if o.data == "" {
 		cfg := data.SyntheticConfig{Size: o.size, Count: o.count, Seed: o.seed}
-		trainA, trainB := data.SyntheticDomains(cfg)
-		testA, testB := data.SyntheticTest(cfg)
-		return dataset{trainA, trainB, testA, testB}, nil
+		ds.trainA, ds.trainB = data.SyntheticDomains(cfg)
+		ds.testA, ds.testB = data.SyntheticTest(cfg)
+		return ds, nil
 	}
-	opts := data.FolderOptions{Crop: o.size, Strict: o.strict, Warn: func(msg string) { fmt.Fprintln(os.Stderr, "warning:", msg) }}
+	opts := data.FolderOptions{Crop: o.size, Strict: o.strict, Warn: warn}
 	trainA, trainB, err := data.OpenFolders(o.data, "train", opts)
 	if err != nil {
 		return dataset{}, err
@@ -202,7 +238,8 @@ func (o *options) dataset() (dataset, error) {
 	if err != nil {
 		return dataset{}, err
 	}
-	return dataset{trainA, trainB, testA, testB}, nil
+	ds.trainA, ds.trainB, ds.testA, ds.testB = trainA, trainB, testA, testB
+	return ds, nil
 }
 
 // sampleBatch draws n training images from src with iteration-determined
@@ -219,9 +256,9 @@ func sampleBatch(src data.Source, rng *rand.Rand, n int) (*tensor.Tensor, error)
 	return data.Batch(imgs), nil
 }
 
-// setup parses the shared flags of command name, opens the device and the
-// dataset.
-func setup(name string, args []string) (*options, dataset, error) {
+// setup parses and checks the shared flags of command name, opens the
+// device and the dataset, whose warnings go to warn.
+func setup(name string, args []string, warn func(string)) (*options, dataset, error) {
 	o := &options{}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	o.register(fs)
@@ -231,17 +268,25 @@ func setup(name string, args []string) (*options, dataset, error) {
 	if err := parse(fs, args); err != nil {
 		return nil, dataset{}, err
 	}
+	o.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if err := o.bounds.check(); err != nil {
+		return nil, dataset{}, err
+	}
 	// A resumed run and eval read the data the run was started on, unless
 	// the command line says otherwise.
 	if o.resume || name == "eval" {
-		if err := o.loadDataFlags(fs); err != nil {
+		if err := o.loadDataFlags(); err != nil {
 			return nil, dataset{}, err
 		}
+		if err := o.bounds.check(); err != nil {
+			return nil, dataset{}, fmt.Errorf("%s: %w", filepath.Join(o.out, dataFlagsFile), err)
+		}
 	}
-	if err := o.openDevice(); err != nil {
+	if err := openDevice(o.device); err != nil {
 		return nil, dataset{}, err
 	}
-	ds, err := o.dataset()
+	ds, err := o.dataset(warn)
 	return o, ds, err
 }
 
@@ -268,9 +313,9 @@ func (o *options) saveDataFlags() error {
 }
 
 // loadDataFlags takes the data flags recorded by the run in o.out for
-// those not set on the command line (fs). Without a record it does
+// those not set on the command line (o.set). Without a record it does
 // nothing.
-func (o *options) loadDataFlags(fs *flag.FlagSet) error {
+func (o *options) loadDataFlags() error {
 	path := filepath.Join(o.out, dataFlagsFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, iofs.ErrNotExist) {
@@ -283,8 +328,7 @@ func (o *options) loadDataFlags(fs *flag.FlagSet) error {
 	if err := json.Unmarshal(b, &saved); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := o.set
 	if !set["data"] {
 		o.data = saved.Data
 	}

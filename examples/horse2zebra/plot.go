@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/csv"
 	"fmt"
-	"os"
 	"strconv"
 
 	"gonum.org/v1/plot"
@@ -15,14 +13,9 @@ import (
 // plotLosses draws the generator, cycle, semantic and discriminator losses
 // of loss_log.csv against the iteration, smoothed over a moving window.
 func plotLosses(csvPath, pngPath string) error {
-	f, err := os.Open(csvPath)
+	rows, _, err := readLossRows(csvPath)
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return fmt.Errorf("%s: %w", csvPath, err)
 	}
 	if len(rows) < 3 {
 		return nil // nothing worth drawing

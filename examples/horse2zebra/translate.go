@@ -21,19 +21,21 @@ func runTranslate(args []string) error {
 	weights := fs.String("weights", "", "a training checkpoint, or a generator state dict (safetensors, or PyTorch .pth/.pt)")
 	in := fs.String("in", "", "an image file or a folder of images")
 	out := fs.String("out", filepath.Join("out", "translated"), "output folder")
-	dir := fs.String("direction", "AtoB", "AtoB or BtoA (checkpoints hold both generators)")
-	device := fs.String("device", "cpu", "compute device")
+	dir := fs.String("direction", "AtoB", "AtoB or BtoA: which of a checkpoint's generators to use (a single generator's state dict translates the way it was trained)")
+	device := fs.String("device", "cpu", "compute device: cpu, or cuda in a build with -tags cuda or cudaemu")
+	strict := fs.Bool("strict", false, "stop at the first image of an -in folder that cannot be translated instead of skipping it")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *weights == "" || *in == "" {
 		return fmt.Errorf("translate: -weights and -in are required")
 	}
-	dev, err := tensor.Open(*device)
-	if err != nil {
+	if *dir != "AtoB" && *dir != "BtoA" {
+		return fmt.Errorf("translate: -direction %q is not AtoB or BtoA", *dir)
+	}
+	if err := openDevice(*device); err != nil {
 		return err
 	}
-	tensor.SetDefault(dev)
 	g, err := loadGenerator(*weights, *dir)
 	if err != nil {
 		return err
@@ -41,34 +43,92 @@ func runTranslate(args []string) error {
 	if g.Config.InC != 3 || g.Config.OutC != 3 {
 		return fmt.Errorf("translate: %s maps %d channels to %d; images here are RGB (3)", *weights, g.Config.InC, g.Config.OutC)
 	}
-	files, err := inputFiles(*in)
+	files, folder, err := inputFiles(*in)
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	for _, f := range files {
-		img, err := data.LoadFile(f)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "warning: skipping", err)
+	outs := outputNames(files, func(msg string) { fmt.Fprintln(stderr, "note:", msg) })
+	written, failed := 0, 0
+	for i, f := range files {
+		dst := filepath.Join(*out, outs[i])
+		if err := translateFile(g, f, dst); err != nil {
+			if !folder || *strict {
+				return fmt.Errorf("translate: %w", err)
+			}
+			fmt.Fprintf(stderr, "warning: skipping %v\n", err)
+			failed++
 			continue
 		}
-		if img.H < 5 || img.W < 5 {
-			// Padded to a multiple of 4 by reflection (which needs a pad
-			// smaller than the side), the image must reach 8 pixels so that
-			// the residual blocks' 1-pixel reflection at 1/4 size is defined.
-			fmt.Fprintf(os.Stderr, "warning: skipping %s: %dx%d is too small (at least 5x5)\n", f, img.W, img.H)
-			continue
-		}
-		res := translateAnySize(g, img)
-		dst := filepath.Join(*out, strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))+".png")
-		if err := res.SavePNG(dst); err != nil {
-			return err
-		}
-		fmt.Println(dst)
+		fmt.Fprintln(stdout, dst)
+		written++
+	}
+	if written == 0 {
+		return fmt.Errorf("translate: none of the %d images of %s could be translated (see the warnings); nothing written", len(files), *in)
+	}
+	if failed > 0 {
+		fmt.Fprintf(stderr, "translated %d of %d images of %s into %s; skipped %d (see the warnings)\n", written, len(files), *in, *out, failed)
 	}
 	return nil
+}
+
+// translateFile translates the image file src into the PNG file dst. It
+// fails if src cannot be decoded or is smaller than 5x5.
+func translateFile(g *gan.Generator, src, dst string) error {
+	img, err := data.LoadFile(src)
+	if err != nil {
+		return err
+	}
+	if img.H < 5 || img.W < 5 {
+		// Padded to a multiple of 4 by reflection (which needs a pad
+		// smaller than the side), the image must reach 8 pixels so that
+		// the residual blocks' 1-pixel reflection at 1/4 size is defined.
+		return fmt.Errorf("%s: %dx%d is too small (at least 5x5)", src, img.W, img.H)
+	}
+	return translateAnySize(g, img).SavePNG(dst)
+}
+
+// outputNames returns the output file name of each input: its name with
+// .png for its extension, or, for inputs whose names differ only in the
+// extension or in letter case (x.jpg, X.png), its name with the extension's
+// dot made an underscore (x_jpg.png, X_png.png), so that no two outputs of
+// one run share a file (a name still taken gets _2, _3 and so on). note is
+// told of each such renaming.
+func outputNames(files []string, note func(string)) []string {
+	stem := func(f string) string {
+		base := filepath.Base(f)
+		return strings.ToLower(strings.TrimSuffix(base, filepath.Ext(base)))
+	}
+	count := map[string]int{}
+	for _, f := range files {
+		count[stem(f)]++
+	}
+	names := make([]string, len(files))
+	taken := map[string]bool{}
+	for i, f := range files {
+		base := filepath.Base(f)
+		ext := filepath.Ext(base)
+		name := strings.TrimSuffix(base, ext)
+		if count[stem(f)] > 1 {
+			name += "_" + strings.TrimPrefix(ext, ".")
+		}
+		// An input may already be called x_jpg.png: number the later one.
+		for k, try := 2, name; ; k++ {
+			if !taken[strings.ToLower(try)] {
+				name = try
+				break
+			}
+			try = fmt.Sprintf("%s_%d", name, k)
+		}
+		taken[strings.ToLower(name)] = true
+		names[i] = name + ".png"
+		if names[i] != strings.TrimSuffix(base, ext)+".png" {
+			note(fmt.Sprintf("%s shares its name with another input: writing %s", f, names[i]))
+		}
+	}
+	return names
 }
 
 // translateAnySize pads img by reflection to a multiple of 4 on each side
@@ -83,19 +143,21 @@ func translateAnySize(g *gan.Generator, img data.Image) data.Image {
 	return data.Crop(y, 0, 0, img.H, img.W)
 }
 
-func inputFiles(path string) ([]string, error) {
+// inputFiles returns the image files that path names: path itself, or the
+// .png, .jpg and .jpeg files of the folder path (folder true), in name
+// order.
+func inputFiles(path string) (files []string, folder bool, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !st.IsDir() {
-		return []string{path}, nil
+		return []string{path}, false, nil
 	}
 	entries, err := os.ReadDir(path)
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
-	var files []string
 	for _, e := range entries {
 		switch strings.ToLower(filepath.Ext(e.Name())) {
 		case ".png", ".jpg", ".jpeg":
@@ -103,13 +165,13 @@ func inputFiles(path string) ([]string, error) {
 		}
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("%s: no .png, .jpg or .jpeg files", path)
+		return nil, true, fmt.Errorf("%s: no .png, .jpg or .jpeg files", path)
 	}
-	return files, nil
+	return files, true, nil
 }
 
-// loadGenerator reads a generator from a training checkpoint (choosing
-// G_A or G_B by direction) or from a generator state dict, in safetensors
+// loadGenerator reads a generator from a training checkpoint (G_B for
+// direction "BtoA", else G_A) or from a generator state dict, in safetensors
 // or, for a .pth or .pt path, as torch.save wrote it, whose architecture it
 // infers from the official key names and shapes.
 func loadGenerator(path, direction string) (*gan.Generator, error) {
@@ -130,13 +192,10 @@ func loadGenerator(path, direction string) (*gan.Generator, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch direction {
-		case "AtoB":
-			return tr.GA, nil
-		case "BtoA":
+		if direction == "BtoA" {
 			return tr.GB, nil
 		}
-		return nil, fmt.Errorf("translate: -direction %q is not AtoB or BtoA", direction)
+		return tr.GA, nil
 	}
 	return generatorFromStateDict(path, nn.FromFile(f))
 }
