@@ -21,15 +21,58 @@ if have; then
 	exit 0
 fi
 
-# apt refuses two entries for one archive with different keyrings: when the
-# main archive is declared with Signed-By (deb822 .sources, as on these
-# machines), name the same keyring here.
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-opts=
-if grep -qs "Signed-By: *$keyring" /etc/apt/sources.list.d/*.sources; then
-	opts="[signed-by=$keyring] "
+# The Debian archive and suite this machine already uses (so that a machine
+# behind a mirror or a proxy keeps working): the first "deb" source with the
+# main component and a plain release suite (not -updates or -security), from
+# deb822 .sources files or one-line .list entries. Prints "OPTIONS URI SUITE",
+# OPTIONS being "[signed-by=...]" or "-" for none.
+debian_source() {
+	local f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk 'BEGIN { RS = ""; FS = "\n" }
+		{
+			types = uris = suites = comps = key = ""
+			for (i = 1; i <= NF; i++) {
+				if ($i ~ /^#/) continue
+				split($i, kv, ":[ \t]*")
+				v = substr($i, length(kv[1]) + 2); sub(/^[ \t]+/, "", v)
+				if (kv[1] == "Types") types = v
+				if (kv[1] == "URIs") uris = v
+				if (kv[1] == "Suites") suites = v
+				if (kv[1] == "Components") comps = v
+				if (kv[1] == "Signed-By") key = v
+				if (kv[1] == "Enabled" && v == "no") types = ""
+			}
+			if (types !~ /(^| )deb( |$)/ || comps !~ /(^| )main( |$)/) next
+			split(uris, u, " "); n = split(suites, s, " ")
+			for (j = 1; j <= n; j++)
+				if (s[j] !~ /-/) { print (key == "" ? "-" : "[signed-by=" key "]"), u[1], s[j]; exit }
+		}' "$f"
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		awk '$1 == "deb" {
+			opts = "-"
+			if ($2 ~ /^\[/) { opts = ""; while ($2 !~ /\]$/) { opts = opts $2 " "; $2 = ""; $0 = $0 } ; opts = opts $2; $2 = ""; $0 = $0 }
+			main = 0
+			for (i = 4; i <= NF; i++) if ($i == "main") main = 1
+			if (main && $3 !~ /-/) { print opts, $2, $3; exit }
+		}' "$f"
+	done
+}
+
+read -r opts uri suite < <(debian_source | head -n 1) || true
+if [ -z "${uri:-}" ]; then
+	echo "install-cuda: found no Debian source with the main component in /etc/apt/sources.list or" >&2
+	echo "/etc/apt/sources.list.d/; add the machine's Debian archive there first" >&2
+	exit 1
 fi
-echo "deb ${opts}http://deb.debian.org/debian bookworm contrib non-free" >/etc/apt/sources.list.d/nonfree.list
+[ "$opts" = "-" ] && opts="" || opts="$opts "
+# The same archive in contrib and non-free, with the same Signed-By as its
+# main entry (apt refuses two entries for one archive with different keyrings).
+echo "deb ${opts}${uri} ${suite} contrib non-free" >/etc/apt/sources.list.d/nonfree.list
+echo "install-cuda: contrib and non-free from ${uri} ${suite}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # --no-install-recommends keeps out the kernel driver, DKMS and the
