@@ -29,7 +29,7 @@ func runEval(args []string) error {
 		return err
 	}
 	if o.fidWeights == "" {
-		fmt.Printf("FID and KID skipped: no -fid-weights FILE. Download pytorch-fid's Inception weights (once, about 92 MB) from\n  %s\nand pass the file to -fid-weights.\n", metrics.FIDWeightsURL)
+		fmt.Fprintf(stdout, "FID and KID skipped: no -fid-weights FILE. Download pytorch-fid's Inception weights (once, about 92 MB) from\n  %s\nand pass the file to -fid-weights.\n", metrics.FIDWeightsURL)
 	}
 	return evaluateWith(tr, ds, o.out, o.fidWeights)
 }
@@ -185,8 +185,8 @@ func evaluateWith(tr *gan.Trainer, ds dataset, out, fidWeights string) error {
 	if err := writeIndex(filepath.Join(dir, "index.html"), m, rows); err != nil {
 		return err
 	}
-	fmt.Printf("metrics (%s):\n%s\n", filepath.Join(out, "metrics.json"), js)
-	fmt.Println("results:", filepath.Join(dir, "index.html"))
+	fmt.Fprintf(stdout, "metrics (%s):\n%s\n", filepath.Join(out, "metrics.json"), js)
+	fmt.Fprintln(stdout, "results:", filepath.Join(dir, "index.html"))
 	return nil
 }
 

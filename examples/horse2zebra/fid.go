@@ -35,7 +35,7 @@ func fidKID(weights, out string, src data.Source, fakes []metrics.Image) (fid, k
 	for i := range src.Len() {
 		it, err := src.Item(i)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "warning:", err)
+			fmt.Fprintln(stderr, "warning:", err)
 			continue
 		}
 		reals = append(reals, metrics.Image(it.Image))
@@ -52,7 +52,7 @@ func fidKID(weights, out string, src data.Source, fakes []metrics.Image) (fid, k
 	if hit {
 		how = "read from the cache in"
 	}
-	fmt.Printf("FID: Inception features of %d real B test images %s %s\n", len(reals), how, dir)
+	fmt.Fprintf(stdout, "FID: Inception features of %d real B test images %s %s\n", len(reals), how, dir)
 	fakeF := inc.Features(fakes, fidBatch)
 	kid, kidStd = metrics.KID(realF, fakeF, metrics.KIDOptions{})
 	return metrics.FID(realF, fakeF), kid, kidStd, nil

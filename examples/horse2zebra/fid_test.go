@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,23 +14,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// captureStdout returns what fn prints on standard output.
+// captureStdout returns what fn prints on the commands' standard output.
 func captureStdout(t *testing.T, fn func()) string {
 	t.Helper()
-	r, w, err := os.Pipe()
-	require.NoError(t, err)
-	old := os.Stdout
-	os.Stdout = w
-	done := make(chan []byte)
-	go func() {
-		b, _ := io.ReadAll(r)
-		done <- b
-	}()
-	defer func() { os.Stdout = old }()
+	var b bytes.Buffer
+	old := stdout
+	stdout = &b
+	defer func() { stdout = old }()
 	fn()
-	w.Close()
-	os.Stdout = old
-	return string(<-done)
+	return b.String()
 }
 
 func readMetrics(t *testing.T, dir string) map[string]any {

@@ -62,7 +62,13 @@ func rangeText(lo, hi float64, open bool) string {
 	return fmt.Sprintf("from %s to %s", num(lo), num(hi))
 }
 
-func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+// num formats v, whole numbers in full (100000000, not 1e+08).
+func num(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
 
 // check returns an error naming the first flag whose value is out of its
 // range.

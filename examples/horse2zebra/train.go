@@ -261,11 +261,12 @@ func (r *trainRun) fail(err error) error {
 	if nf != nil {
 		what = "the last state with finite losses"
 	}
-	kept := fmt.Sprintf("saved %s, after iteration %d, to %s: continue with -resume", what, tr.Step, r.latest)
+	kept := fmt.Sprintf("saved %s, after iteration %d, to %s", what, tr.Step, r.latest)
 	if w > weightLimit {
-		kept += fmt.Sprintf(" (but its largest weight, %s, is %.3g: the run has diverged; a new run with lower -lr-g and -lr-d is likely to do better)", name, w)
+		return fmt.Errorf("%w; %s, but its largest weight (%s) is %.3g: the run has diverged, and a new run with lower -lr-g and -lr-d is likely to do better than -resume",
+			err, kept, name, w)
 	}
-	return fmt.Errorf("%w; %s", err, kept)
+	return fmt.Errorf("%w; %s: continue with -resume", err, kept)
 }
 
 // lastCheckpoint says which checkpoint of this run -resume would use.
