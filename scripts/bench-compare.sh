@@ -22,6 +22,11 @@
 # machine (the warm-up doubles that); WARMUP=0 halves it, at the price of
 # timing a first iteration.
 #
+# The PyTorch side runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE,
+# which some machines set to force an older OpenBLAS kernel (bench_torch.py
+# drops them before torch loads); the table ends with the host line it
+# prints: the CPU, its vector extensions and the OpenBLAS core it ran.
+#
 # Columns: the median of each side's timed repetitions, ratio = torch
 # seconds / go seconds (> 1 means Go is faster), and each side's largest
 # per-case peak RSS (VmHWM after clear_refs; see the two programs).
@@ -163,4 +168,5 @@ with open(tmp, "w") as f:
     f.write("\n")
 os.replace(tmp, os.path.join(out, "compare.json"))
 EOF
+grep -h -m1 '^host:' "$out"/torch.*.log 2>/dev/null | head -n 1 || true
 echo "per-run files and compare.json: $out" >&2

@@ -14,6 +14,12 @@ OpenBLAS when libopenblas0-pthread is installed. Runs on the CPU with
 torch.set_num_threads(2) (-threads) and, unless --no-flush-denormal, with
 denormals flushed to zero.
 
+OpenBLAS reads OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE when it loads; some
+machines set them to force an older kernel (Haswell on an AVX-512 host),
+which makes PyTorch look slower than it is. So unless --keep-openblas-env
+the script runs itself again without them before importing torch, and it
+prints the OpenBLAS core it runs and the CPU's vector extensions.
+
 Each case is built once, run -warmup times untimed, then -reps times; the
 reported time is the median. -json writes, atomically,
 [{"name", "seconds", "gflops", "peak_rss_bytes"}, ...] like examples/bench.
@@ -42,6 +48,12 @@ import statistics
 import sys
 import tempfile
 import time
+
+# Before torch loads OpenBLAS: drop the variables that force its kernel.
+_FORCED = [v for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if v in os.environ]
+if _FORCED and "--keep-openblas-env" not in sys.argv:
+    _env = {k: v for k, v in os.environ.items() if k not in _FORCED}
+    os.execve(sys.executable, [sys.executable] + sys.argv, _env)
 
 import torch
 import torch.nn as nn
@@ -427,6 +439,38 @@ def print_table(results, times):
         print("%-*s  %10.4g  %10.4g  %10.4g  %8s  %12s" % (width, r["name"], r["seconds"], min(t), max(t), gf, rss))
 
 
+def host_line():
+    """The CPU model, its vector extensions and the OpenBLAS core loaded."""
+    model, flags = "unknown CPU", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k.strip() == "model name":
+                    model = v.strip()
+                elif k.strip() == "flags":
+                    flags = set(v.split())
+                    break
+    except OSError:
+        pass
+    ext = [e for e in ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16")
+           if e in flags]
+    core = "OpenBLAS not loaded"
+    try:
+        import ctypes
+        with open("/proc/self/maps") as f:
+            libs = sorted({l.split()[-1] for l in f if "openblas" in l.split()[-1]})
+        if libs:
+            get = ctypes.CDLL(libs[0]).openblas_get_corename
+            get.restype = ctypes.c_char_p
+            core = "OpenBLAS core %s (%s)" % (get().decode(), os.path.basename(libs[0]))
+    except (OSError, AttributeError):
+        pass
+    env = ", ".join("%s=%s" % (v, os.environ[v]) for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+                    if v in os.environ) or "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset"
+    return "host: %s; %s; %s; %s" % (model, " ".join(ext) or "no AVX2", core, env)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -437,6 +481,8 @@ def main(argv=None):
     ap.add_argument("-json", "--json", default="", help="also write the results as JSON to this file")
     ap.add_argument("-threads", "--threads", type=int, default=2, help="torch.set_num_threads")
     ap.add_argument("-list", "--list", action="store_true", help="list the cases and their FLOP counts, then exit")
+    ap.add_argument("--keep-openblas-env", action="store_true",
+                    help="keep OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (by default the script drops them)")
     ap.add_argument("--no-flush-denormal", dest="flush_denormal", action="store_false",
                     help="leave denormal arithmetic on (PyTorch's default); by default denormals are flushed to zero")
     args = ap.parse_args(argv)
@@ -454,6 +500,7 @@ def main(argv=None):
             print("%s\t%.6g" % (name, flops))
         return 0
 
+    print(host_line())
     torch.set_num_threads(args.threads)
     ftz = torch.set_flush_denormal(args.flush_denormal)
     torch.manual_seed(1)
