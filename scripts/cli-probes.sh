@@ -182,6 +182,7 @@ args=(train -out "$work/k" "${long[@]}")
 [ -f "$work/k/checkpoints/latest.safetensors" ] && args+=(-resume)
 h2z "$work/k-last.log" "${args[@]}"
 echo "   $killed kills (a run takes $secs s uninterrupted); $resumed starts resumed a checkpoint, $fresh started afresh"
+echo "   iterations resumed from: $(grep -ho 'resumed at iteration [0-9]*' "$work/k.log" "$work/k-last.log" | awk '{ printf "%s ", $4 }')of 80"
 check "killed and resumed run: exit 0 at the end" test "$rc" = 0
 check "killed and resumed run: latest.safetensors identical to the uninterrupted run's" cmp -s "$work/ref/checkpoints/latest.safetensors" "$work/k/checkpoints/latest.safetensors"
 check "killed and resumed run: the same losses, iteration by iteration" cmp -s <(cut -d, -f1,3- "$work/ref/loss_log.csv") <(cut -d, -f1,3- "$work/k/loss_log.csv")
