@@ -176,11 +176,11 @@ for _ in $(seq "$kills"); do
 	if kill -9 "$pid" 2>/dev/null; then
 		killed=$((killed + 1))
 	fi
-	wait "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null && break # it finished before the kill
 done
 args=(train -out "$work/k" "${long[@]}")
 [ -f "$work/k/checkpoints/latest.safetensors" ] && args+=(-resume)
-h2z "$work/k-last.log" "${args[@]}"
+h2z "$work/k-last.log" "${args[@]}" # finishes the run, or does nothing more
 echo "   $killed kills (a run takes $secs s uninterrupted); $resumed starts resumed a checkpoint, $fresh started afresh"
 echo "   iterations resumed from: $(grep -ho 'resumed at iteration [0-9]*' "$work/k.log" "$work/k-last.log" | awk '{ printf "%s ", $4 }')of 80"
 check "killed and resumed run: exit 0 at the end" test "$rc" = 0
