@@ -70,9 +70,9 @@ type Backend interface {
 	AttentionBackward(p AttentionParams, q, k, v, o, lse, do, dq, dk, dv Buffer)
 
 	// SoftmaxForward writes into y the softmax of each of the rows of x.
-	SoftmaxForward(rows, cols int, x, y Buffer)
+	SoftmaxForward(p SoftmaxParams, x, y Buffer)
 	// SoftmaxBackward accumulates dx from y = softmax(x) and dy.
-	SoftmaxBackward(rows, cols int, y, dy, dx Buffer)
+	SoftmaxBackward(p SoftmaxParams, y, dy, dx Buffer)
 
 	// Unary computes y = op(x) elementwise; x and y may be the same buffer.
 	Unary(op UnaryOp, alpha float32, x, y Buffer)

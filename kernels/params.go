@@ -21,19 +21,6 @@ type GemmParams struct {
 	StrideC        int
 }
 
-// Validate reports a mistake in p given the lengths of A, B and C.
-func (p GemmParams) Validate(lenA, lenB, lenC int) error {
-	if p.M < 0 || p.N < 0 || p.K < 0 || p.Batch < 1 {
-		return fmt.Errorf("gemm: bad sizes M=%d N=%d K=%d batch=%d", p.M, p.N, p.K, p.Batch)
-	}
-	need := func(stride, size int) int { return (p.Batch-1)*stride + size }
-	if lenA < need(p.StrideA, p.M*p.K) || lenB < need(p.StrideB, p.K*p.N) || lenC < need(p.StrideC, p.M*p.N) {
-		return fmt.Errorf("gemm: buffers A=%d B=%d C=%d too short for M=%d N=%d K=%d batch=%d strides %d/%d/%d",
-			lenA, lenB, lenC, p.M, p.N, p.K, p.Batch, p.StrideA, p.StrideB, p.StrideC)
-	}
-	return nil
-}
-
 // ConvParams describes a 2-D convolution without groups or dilation:
 // x [N, InC, InH, InW] * w [OutC, InC, KH, KW] -> y [N, OutC, OutH, OutW] with
 // OutH = (InH + 2*PadH - KH)/StrideH + 1 (rounded down), and likewise OutW.
@@ -52,7 +39,7 @@ func (p ConvParams) OutH() int { return (p.InH+2*p.PadH-p.KH)/p.StrideH + 1 }
 // OutW returns the width of the convolution's output.
 func (p ConvParams) OutW() int { return (p.InW+2*p.PadW-p.KW)/p.StrideW + 1 }
 
-// XLen, WLen and YLen return the element counts of x, w and y.
+// XLen returns the element count of the input.
 func (p ConvParams) XLen() int { return p.N * p.InC * p.InH * p.InW }
 
 // WLen returns the element count of the weight.
@@ -108,6 +95,9 @@ func (p PadParams) Validate() error {
 		return fmt.Errorf("pad: reflection padding (%d,%d,%d,%d) must be smaller than the input %dx%d",
 			p.Top, p.Bottom, p.Left, p.Right, p.H, p.W)
 	}
+	if p.Mode != PadZero && p.Mode != PadReflect {
+		return fmt.Errorf("pad: unknown pad mode %d", p.Mode)
+	}
 	return nil
 }
 
@@ -129,6 +119,12 @@ type NormParams struct {
 type AttentionParams struct {
 	Batch, Dk, Dv, Nq, Nk int
 	Scale                 float32
+}
+
+// SoftmaxParams describes the softmax of each of Rows rows of Cols
+// contiguous elements.
+type SoftmaxParams struct {
+	Rows, Cols int
 }
 
 // UnaryOp names an elementwise function.

@@ -52,7 +52,7 @@ func AttentionBackward(q, k, v *Tensor, scale float32, o, lse, do, dq, dk, dv *T
 func Softmax(x *Tensor) *Tensor {
 	cols := x.Dim(-1)
 	y := New(x.dev, x.shape...)
-	x.dev.SoftmaxForward(x.Len()/cols, cols, x.buf, y.buf)
+	x.dev.SoftmaxForward(kernels.SoftmaxParams{Rows: x.Len() / cols, Cols: cols}, x.buf, y.buf)
 	return y
 }
 
@@ -61,5 +61,5 @@ func SoftmaxBackward(y, dy, dx *Tensor) {
 	mustShape("SoftmaxBackward", "dy", dy, y.shape...)
 	mustShape("SoftmaxBackward", "dx", dx, y.shape...)
 	cols := y.Dim(-1)
-	y.dev.SoftmaxBackward(y.Len()/cols, cols, y.buf, dy.buf, dx.buf)
+	y.dev.SoftmaxBackward(kernels.SoftmaxParams{Rows: y.Len() / cols, Cols: cols}, y.buf, dy.buf, dx.buf)
 }

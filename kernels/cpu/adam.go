@@ -1,7 +1,6 @@
 package cpu
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/semgan/semgan/kernels"
@@ -20,11 +19,8 @@ import (
 // hyper-parameter is out of range.
 func Adam(p kernels.AdamParams, param, grad, m, v []float32) {
 	const fn = "Adam"
-	if p.Step < 1 || !(p.Beta1 >= 0 && p.Beta1 < 1) || !(p.Beta2 >= 0 && p.Beta2 < 1) || !(p.Eps >= 0) || !(p.LR >= 0) {
-		panic(fmt.Sprintf("cpu: %s: bad parameters %+v", fn, p))
-	}
+	must(fn, p.Check(ln(param), ln(grad), ln(m), ln(v)))
 	n := len(param)
-	checkLens(fn, func() string { return fmt.Sprintf("%d parameters", n) }, arg{"grad", grad, n, false}, arg{"m", m, n, false}, arg{"v", v, n, false})
 	bc1 := 1 - math.Pow(float64(p.Beta1), float64(p.Step))
 	bc2 := 1 - math.Pow(float64(p.Beta2), float64(p.Step))
 	step := float32(float64(p.LR) / bc1)

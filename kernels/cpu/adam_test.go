@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/kernels/internal/kerneltest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -30,9 +31,9 @@ func TestAdam(t *testing.T) {
 			vm[i] = b2*vm[i] + (1-b2)*gi*gi
 			pm[i] -= float64(p.LR) / bc1 * mm[i] / (math.Sqrt(vm[i])/math.Sqrt(bc2) + float64(p.Eps))
 		}
-		closeTo(t, "m", m, mm, 1e-7, 1e-5)
-		closeTo(t, "v", v, vm, 1e-9, 1e-5)
-		closeTo(t, "param", param, pm, 1e-7, 1e-6)
+		kerneltest.CloseTo(t, "m", m, mm, 1e-7, 1e-5)
+		kerneltest.CloseTo(t, "v", v, vm, 1e-9, 1e-5)
+		kerneltest.CloseTo(t, "param", param, pm, 1e-7, 1e-6)
 		if step == 1 {
 			// The first step moves every parameter by LR against the sign
 			// of its gradient (m/bc1 = g, sqrt(v/bc2) = |g|), except where

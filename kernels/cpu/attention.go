@@ -1,7 +1,6 @@
 package cpu
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/semgan/semgan/kernels"
@@ -16,18 +15,6 @@ var (
 	attnQueries = 256
 	attnKeys    = 256
 )
-
-// attnShape describes p in panic messages.
-func attnShape(p kernels.AttentionParams) string {
-	return fmt.Sprintf("[Batch=%d Dk=%d Dv=%d Nq=%d Nk=%d]", p.Batch, p.Dk, p.Dv, p.Nq, p.Nk)
-}
-
-// checkAttn panics, naming fn, if a dimension of p is not positive.
-func checkAttn(fn string, p kernels.AttentionParams) {
-	if p.Batch < 1 || p.Dk < 1 || p.Dv < 1 || p.Nq < 1 || p.Nk < 1 {
-		panic(fmt.Sprintf("cpu: %s: bad parameters %+v", fn, p))
-	}
-}
 
 // attnBlock returns how many queries one goroutine handles at a time, given
 // how many batch entries are processed together.
@@ -55,10 +42,7 @@ func attnBlock(p kernels.AttentionParams, batches int) int {
 // AttentionForward panics if p is invalid or a slice has the wrong length.
 func AttentionForward(p kernels.AttentionParams, q, k, v, o, lse []float32) {
 	const fn = "AttentionForward"
-	checkAttn(fn, p)
-	checkLens(fn, func() string { return attnShape(p) }, arg{"q", q, p.Batch * p.Dk * p.Nq, false},
-		arg{"k", k, p.Batch * p.Dk * p.Nk, false}, arg{"v", v, p.Batch * p.Dv * p.Nk, false},
-		arg{"o", o, p.Batch * p.Dv * p.Nq, false}, arg{"lse", lse, p.Batch * p.Nq, false})
+	must(fn, p.CheckForward(ln(q), ln(k), ln(v), ln(o), ln(lse)))
 	jb := attnBlock(p, p.Batch)
 	kt := min(attnKeys, p.Nk)
 	blocks := (p.Nq + jb - 1) / jb
@@ -117,13 +101,6 @@ func AttentionForward(p kernels.AttentionParams, q, k, v, o, lse []float32) {
 	})
 }
 
-// expRow replaces row by exp(row - max(row)) and returns the maximum and the
-// sum of the exponentials (in float64).
-func expRow(row []float32) (mx float32, sum float64) {
-	mx = maxOf(row)
-	return mx, expShift(row, mx)
-}
-
 // AttentionBackward accumulates into dq, dk and dv (any may be nil) the
 // gradients of AttentionForward, given its inputs, its outputs o and lse,
 // and do. The attention weights are recomputed tile by tile (queries by
@@ -144,12 +121,7 @@ func expRow(row []float32) (mx float32, sum float64) {
 // length.
 func AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, dv []float32) {
 	const fn = "AttentionBackward"
-	checkAttn(fn, p)
-	qLen, kLen, vLen, oLen := p.Batch*p.Dk*p.Nq, p.Batch*p.Dk*p.Nk, p.Batch*p.Dv*p.Nk, p.Batch*p.Dv*p.Nq
-	checkLens(fn, func() string { return attnShape(p) }, arg{"q", q, qLen, false}, arg{"k", k, kLen, false},
-		arg{"v", v, vLen, false}, arg{"o", o, oLen, false}, arg{"lse", lse, p.Batch * p.Nq, false},
-		arg{"do", do, oLen, false}, arg{"dq", dq, qLen, true}, arg{"dk", dk, kLen, true},
-		arg{"dv", dv, vLen, true})
+	must(fn, p.CheckBackward(ln(q), ln(k), ln(v), ln(o), ln(lse), ln(do), ln(dq), ln(dk), ln(dv)))
 	if dq == nil && dk == nil && dv == nil {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/kernels/internal/kerneltest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -160,8 +161,8 @@ func testAttention(t *testing.T, c attnCase, seed uint64) {
 	// Scores of magnitude m carry float32 rounding of about m*1e-7 into
 	// the weights.
 	tol := 2e-6 * float64(c.mag*c.mag) * float64(p.Dk)
-	closeTo(t, "o", o, wantO, 1e-5+tol, 1e-5)
-	closeTo(t, "lse", lse, wantLse, 1e-5, 1e-5+tol)
+	kerneltest.CloseTo(t, "o", o, wantO, 1e-5+tol, 1e-5)
+	kerneltest.CloseTo(t, "lse", lse, wantLse, 1e-5, 1e-5+tol)
 	checkGuard(t, "o", o)
 	checkGuard(t, "lse", lse)
 
@@ -186,9 +187,9 @@ func testAttention(t *testing.T, c attnCase, seed uint64) {
 	gtol := 1e-5 + tol*float64(c.mag)
 	for times := 1.0; times <= 2; times++ {
 		AttentionBackward(p, q, k, v, o, lse, do, dq, dk, dv)
-		closeTo(t, fmt.Sprintf("dq x%v", times), dq, addF64(dq0, wantDq, times), gtol, 1e-4)
-		closeTo(t, fmt.Sprintf("dk x%v", times), dk, addF64(dk0, wantDk, times), gtol, 1e-4)
-		closeTo(t, fmt.Sprintf("dv x%v", times), dv, addF64(dv0, wantDv, times), gtol, 1e-4)
+		kerneltest.CloseTo(t, fmt.Sprintf("dq x%v", times), dq, addF64(dq0, wantDq, times), gtol, 1e-4)
+		kerneltest.CloseTo(t, fmt.Sprintf("dk x%v", times), dk, addF64(dk0, wantDk, times), gtol, 1e-4)
+		kerneltest.CloseTo(t, fmt.Sprintf("dv x%v", times), dv, addF64(dv0, wantDv, times), gtol, 1e-4)
 	}
 	checkGuard(t, "dq", dq)
 	checkGuard(t, "dk", dk)
@@ -198,7 +199,7 @@ func testAttention(t *testing.T, c attnCase, seed uint64) {
 		gs := [3][]float32{}
 		gs[which] = make([]float32, [3]int{qLen, kLen, vLen}[which])
 		AttentionBackward(p, q, k, v, o, lse, do, gs[0], gs[1], gs[2])
-		closeTo(t, fmt.Sprintf("gradient %d alone", which), gs[which], [3][]float64{wantDq, wantDk, wantDv}[which], gtol, 1e-4)
+		kerneltest.CloseTo(t, fmt.Sprintf("gradient %d alone", which), gs[which], [3][]float64{wantDq, wantDk, wantDv}[which], gtol, 1e-4)
 	}
 }
 

@@ -224,14 +224,14 @@ func (*Backend) AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do
 }
 
 // SoftmaxForward calls SoftmaxForward on the buffers' slices.
-func (*Backend) SoftmaxForward(rows, cols int, x, y kernels.Buffer) {
-	SoftmaxForward(rows, cols, unwrap("SoftmaxForward", x), unwrap("SoftmaxForward", y))
+func (*Backend) SoftmaxForward(p kernels.SoftmaxParams, x, y kernels.Buffer) {
+	SoftmaxForward(p, unwrap("SoftmaxForward", x), unwrap("SoftmaxForward", y))
 }
 
 // SoftmaxBackward calls SoftmaxBackward on the buffers' slices.
-func (*Backend) SoftmaxBackward(rows, cols int, y, dy, dx kernels.Buffer) {
+func (*Backend) SoftmaxBackward(p kernels.SoftmaxParams, y, dy, dx kernels.Buffer) {
 	const m = "SoftmaxBackward"
-	SoftmaxBackward(rows, cols, unwrap(m, y), unwrap(m, dy), unwrap(m, dx))
+	SoftmaxBackward(p, unwrap(m, y), unwrap(m, dy), unwrap(m, dx))
 }
 
 // Unary calls Unary on the buffers' slices.
@@ -278,28 +278,18 @@ func (*Backend) Adam(p kernels.AdamParams, param, grad, m, v kernels.Buffer) {
 
 var _ kernels.Backend = (*Backend)(nil)
 
-// arg is a slice argument of a kernel with the length it must have; an
-// optional one may also be nil.
-type arg struct {
-	name     string
-	data     []float32
-	want     int
-	optional bool
+// ln returns the length of s as the checks of package kernels take it:
+// kernels.Nil for a nil slice.
+func ln(s []float32) int {
+	if s == nil {
+		return kernels.Nil
+	}
+	return len(s)
 }
 
-// checkLens panics, naming fn and describing the shape, if a slice has the
-// wrong length. shape is only called to build the message, so that the
-// check costs no formatting when it passes.
-func checkLens(fn string, shape func() string, args ...arg) {
-	for _, a := range args {
-		if a.optional && a.data == nil {
-			continue
-		}
-		if len(a.data) != a.want {
-			panic(fmt.Sprintf("cpu: %s: %s has %d elements, want %d for %s", fn, a.name, len(a.data), a.want, shape()))
-		}
+// must panics with err, prefixed by the package and fn, if err is not nil.
+func must(fn string, err error) {
+	if err != nil {
+		panic("cpu: " + fn + ": " + err.Error())
 	}
 }
-
-// text returns a shape description for checkLens that is a fixed string.
-func text(s string) func() string { return func() string { return s } }

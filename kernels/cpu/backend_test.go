@@ -128,11 +128,11 @@ func TestBackendWrappers(t *testing.T) {
 	// Softmax.
 	sx, sdy := randSlice(r, 6), randSlice(r, 6)
 	wsy, wsdx := make([]float32, 6), make([]float32, 6)
-	SoftmaxForward(2, 3, sx, wsy)
-	SoftmaxBackward(2, 3, wsy, sdy, wsdx)
+	SoftmaxForward(kernels.SoftmaxParams{Rows: 2, Cols: 3}, sx, wsy)
+	SoftmaxBackward(kernels.SoftmaxParams{Rows: 2, Cols: 3}, wsy, sdy, wsdx)
 	sy, sdx := zeros(6), zeros(6)
-	be.SoftmaxForward(2, 3, up(sx), sy)
-	be.SoftmaxBackward(2, 3, sy, up(sdy), sdx)
+	be.SoftmaxForward(kernels.SoftmaxParams{Rows: 2, Cols: 3}, up(sx), sy)
+	be.SoftmaxBackward(kernels.SoftmaxParams{Rows: 2, Cols: 3}, sy, up(sdy), sdx)
 	require.Equal(t, wsy, down(sy))
 	require.Equal(t, wsdx, down(sdx))
 

@@ -292,13 +292,13 @@ func BenchmarkBackendSoftmax(b *testing.B) {
 		b.Run(fmt.Sprintf("%dx%d/forward", rows, cols), func(b *testing.B) {
 			bb := newBench()
 			x, y := bb.rand(rows*cols), zeros(rows*cols)
-			loop(b, 8*float64(rows*cols), "GB/s", func() { bb.be.SoftmaxForward(rows, cols, x, y) })
+			loop(b, 8*float64(rows*cols), "GB/s", func() { bb.be.SoftmaxForward(kernels.SoftmaxParams{Rows: rows, Cols: cols}, x, y) })
 		})
 		b.Run(fmt.Sprintf("%dx%d/backward", rows, cols), func(b *testing.B) {
 			bb := newBench()
 			x, y, dy, dx := bb.rand(rows*cols), zeros(rows*cols), bb.rand(rows*cols), zeros(rows*cols)
-			bb.be.SoftmaxForward(rows, cols, x, y)
-			loop(b, 16*float64(rows*cols), "GB/s", func() { bb.be.SoftmaxBackward(rows, cols, y, dy, dx) })
+			bb.be.SoftmaxForward(kernels.SoftmaxParams{Rows: rows, Cols: cols}, x, y)
+			loop(b, 16*float64(rows*cols), "GB/s", func() { bb.be.SoftmaxBackward(kernels.SoftmaxParams{Rows: rows, Cols: cols}, y, dy, dx) })
 		})
 	}
 }

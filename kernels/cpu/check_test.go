@@ -1,7 +1,6 @@
 package cpu
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -72,43 +71,6 @@ func checkGuard(t *testing.T, name string, s []float32) {
 			return
 		}
 	}
-}
-
-// closeTo reports, with t.Errorf, the elements of got that differ from want
-// by more than atol + rtol*|want| (the first few, then a count), and logs
-// the maximum error. It does not stop the test.
-func closeTo(t *testing.T, name string, got []float32, want []float64, atol, rtol float64) bool {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("%s: length %d, want %d", name, len(got), len(want))
-		return false
-	}
-	bad, maxErr, at := 0, 0.0, -1
-	var first string
-	for i, w := range want {
-		g := float64(got[i])
-		e := math.Abs(g - w)
-		if math.IsNaN(g) != math.IsNaN(w) {
-			e = math.Inf(1)
-		} else if math.IsNaN(g) {
-			e = 0
-		}
-		if e > maxErr {
-			maxErr, at = e, i
-		}
-		if e > atol+rtol*math.Abs(w) {
-			if bad < 5 {
-				first += fmt.Sprintf("\n  [%d] got %.8g want %.8g (err %.3g)", i, g, w, e)
-			}
-			bad++
-		}
-	}
-	if bad > 0 {
-		t.Errorf("%s: %d of %d elements off (atol %g rtol %g), max error %.3g at %d:%s",
-			name, bad, len(want), atol, rtol, maxErr, at, first)
-		return false
-	}
-	return true
 }
 
 // dot returns sum a[i]*b[i] in float64.

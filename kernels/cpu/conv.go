@@ -1,7 +1,6 @@
 package cpu
 
 import (
-	"fmt"
 	"runtime"
 
 	"github.com/semgan/semgan/kernels"
@@ -21,21 +20,6 @@ var (
 	convTileElems = 1 << 20
 	convMinTile   = 32
 )
-
-// checkConv panics, naming fn, if p is invalid or a slice has the wrong
-// length.
-func checkConv(fn string, p kernels.ConvParams, slices ...arg) {
-	if err := p.Validate(); err != nil {
-		panic("cpu: " + fn + ": " + err.Error())
-	}
-	checkLens(fn, func() string { return convShape(p) }, slices...)
-}
-
-// convShape describes p in panic messages.
-func convShape(p kernels.ConvParams) string {
-	return fmt.Sprintf("[N=%d InC=%d %dx%d] * [OutC=%d %dx%d] stride %dx%d pad %dx%d -> %dx%d",
-		p.N, p.InC, p.InH, p.InW, p.OutC, p.KH, p.KW, p.StrideH, p.StrideW, p.PadH, p.PadW, p.OutH(), p.OutW())
-}
 
 // pointwise reports whether the convolution is 1x1 with stride 1 and no
 // padding: its column block is x itself (with row stride S), so im2col and
@@ -59,9 +43,7 @@ func convTile(k, s int) int {
 // are spread over goroutines. ConvForward panics if p is invalid or a slice
 // has the wrong length.
 func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
-	checkConv("ConvForward", p,
-		arg{"x", x, p.XLen(), false}, arg{"w", w, p.WLen(), false},
-		arg{"bias", bias, p.OutC, true}, arg{"y", y, p.YLen(), false})
+	must("ConvForward", p.CheckForward(ln(x), ln(w), ln(bias), ln(y)))
 	if p.OutC < packMR && p.StrideW == 1 && p.OutW() >= 16 && axpy4Kernel != nil {
 		convForwardFewOutputs(p, x, w, bias, y)
 		return
@@ -164,8 +146,7 @@ func fillBias(y []float32, s, n int, bias []float32) {
 // goroutines. ConvBackwardData panics if p is invalid or a slice has the
 // wrong length.
 func ConvBackwardData(p kernels.ConvParams, dy, w, dx []float32) {
-	checkConv("ConvBackwardData", p,
-		arg{"dy", dy, p.YLen(), false}, arg{"w", w, p.WLen(), false}, arg{"dx", dx, p.XLen(), false})
+	must("ConvBackwardData", p.CheckBackwardData(ln(dy), ln(w), ln(dx)))
 	// The implicit GEMM has InC rows and packs OutC*taps patch values
 	// per pixel; col = w^T dy has InC*KH*KW rows and scatters them back.
 	// Per multiply-add the first moves data in proportion to 1/InC, the
@@ -221,9 +202,7 @@ func ConvBackwardData(p kernels.ConvParams, dy, w, dx []float32) {
 // (the first one straight into dw); the partials are added at the end.
 // ConvBackwardFilter panics if p is invalid or a slice has the wrong length.
 func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
-	checkConv("ConvBackwardFilter", p,
-		arg{"x", x, p.XLen(), false}, arg{"dy", dy, p.YLen(), false},
-		arg{"dw", dw, p.WLen(), true}, arg{"dbias", dbias, p.OutC, true})
+	must("ConvBackwardFilter", p.CheckBackwardFilter(ln(x), ln(dy), ln(dw), ln(dbias)))
 	s := p.OutH() * p.OutW()
 	yImg := p.OutC * s
 	if dbias != nil {

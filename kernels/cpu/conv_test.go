@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/kernels/internal/kerneltest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -146,7 +147,7 @@ func testConv(t *testing.T, p kernels.ConvParams, seed uint64) {
 			y[i] = guardVal
 		}
 		ConvForward(p, x, w, b, y)
-		closeTo(t, fmt.Sprintf("%s bias=%v: y", name, b != nil), y, convRef(p, x, w, b), tol, 1e-5)
+		kerneltest.CloseTo(t, fmt.Sprintf("%s bias=%v: y", name, b != nil), y, convRef(p, x, w, b), tol, 1e-5)
 		checkGuard(t, name+": y", y)
 	}
 
@@ -159,9 +160,9 @@ func testConv(t *testing.T, p kernels.ConvParams, seed uint64) {
 		ConvBackwardData(p, dy, w, dx)
 		ConvBackwardFilter(p, x, dy, dw, db)
 		tf := float64(times)
-		closeTo(t, fmt.Sprintf("%s: dx after %d calls", name, times), dx, addF64(dx0, dxRef, tf), tol, 1e-5)
-		closeTo(t, fmt.Sprintf("%s: dw after %d calls", name, times), dw, addF64(dw0, dwRef, tf), 1e-5*float64(p.YLen()), 1e-5)
-		closeTo(t, fmt.Sprintf("%s: dbias after %d calls", name, times), db, addF64(db0, dbRef, tf), 1e-5*float64(p.YLen()), 1e-5)
+		kerneltest.CloseTo(t, fmt.Sprintf("%s: dx after %d calls", name, times), dx, addF64(dx0, dxRef, tf), tol, 1e-5)
+		kerneltest.CloseTo(t, fmt.Sprintf("%s: dw after %d calls", name, times), dw, addF64(dw0, dwRef, tf), 1e-5*float64(p.YLen()), 1e-5)
+		kerneltest.CloseTo(t, fmt.Sprintf("%s: dbias after %d calls", name, times), db, addF64(db0, dbRef, tf), 1e-5*float64(p.YLen()), 1e-5)
 	}
 	checkGuard(t, name+": dx", dx)
 	checkGuard(t, name+": dw", dw)
@@ -170,10 +171,10 @@ func testConv(t *testing.T, p kernels.ConvParams, seed uint64) {
 	// Nil gradients are skipped.
 	dwOnly := make([]float32, p.WLen())
 	ConvBackwardFilter(p, x, dy, dwOnly, nil)
-	closeTo(t, name+": dw alone", dwOnly, dwRef, 1e-5*float64(p.YLen()), 1e-5)
+	kerneltest.CloseTo(t, name+": dw alone", dwOnly, dwRef, 1e-5*float64(p.YLen()), 1e-5)
 	dbOnly := make([]float32, p.OutC)
 	ConvBackwardFilter(p, x, dy, nil, dbOnly)
-	closeTo(t, name+": dbias alone", dbOnly, dbRef, 1e-5*float64(p.YLen()), 1e-5)
+	kerneltest.CloseTo(t, name+": dbias alone", dbOnly, dbRef, 1e-5*float64(p.YLen()), 1e-5)
 
 	// Adjoint identities: conv is linear in x and in w, so
 	// <conv(x, w), dy> = <x, BackwardData(dy)> = <w, BackwardFilter(x, dy)>.
@@ -234,7 +235,7 @@ func testConvBackwardDataImplicit(t *testing.T) {
 		dx0 := randSlice(r, p.XLen())
 		dx := guarded(p.XLen(), dx0)
 		convBackwardDataImplicit(p, dy, w, dx)
-		closeTo(t, convName(p)+": dx", dx, addF64(dx0, dxRef, 1), 1e-5*float64(p.InC*p.KH*p.KW), 1e-5)
+		kerneltest.CloseTo(t, convName(p)+": dx", dx, addF64(dx0, dxRef, 1), 1e-5*float64(p.InC*p.KH*p.KW), 1e-5)
 		checkGuard(t, convName(p)+": dx", dx)
 	}
 }

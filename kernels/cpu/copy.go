@@ -14,9 +14,7 @@ import (
 // for i < p.Count and j < p.Len. Large copies are spread over goroutines.
 // It panics if p does not fit the slices (see kernels.BlockCopyParams).
 func CopyBlocks(p kernels.BlockCopyParams, src, dst []float32) {
-	if err := p.Validate(len(src), len(dst)); err != nil {
-		panic("cpu: CopyBlocks: " + err.Error())
-	}
+	must("CopyBlocks", p.Check(ln(src), ln(dst)))
 	if p.Count == 0 || p.Len == 0 {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/kernels/internal/kerneltest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -37,7 +38,7 @@ func TestCopyBlocks(t *testing.T) {
 				}
 			}
 			CopyBlocks(p, src, dst)
-			closeTo(t, name, dst, want, 1e-7, 1e-7)
+			kerneltest.CloseTo(t, name, dst, want, 1e-7, 1e-7)
 			checkGuard(t, name, dst)
 		}
 	}

@@ -17,7 +17,7 @@ const elemMinChunk = 1 << 15
 // Exp are evaluated in float64. Unary panics if the lengths differ or op is
 // unknown.
 func Unary(op kernels.UnaryOp, alpha float32, x, y []float32) {
-	checkLens("Unary", op.String, arg{"y", y, len(x), false})
+	must("Unary", op.CheckForward(ln(x), ln(y)))
 	f := unaryFunc(op, alpha)
 	parallelFor(len(x), elemMinChunk, func(lo, hi int) {
 		xs, ys := x[lo:hi], y[lo:hi]
@@ -71,20 +71,6 @@ func unaryFunc(op kernels.UnaryOp, alpha float32) func(float32) float32 {
 	panic(fmt.Sprintf("cpu: Unary: unknown op %v", op))
 }
 
-// unaryReads reports whether the derivative of op is computed from x and
-// from y.
-func unaryReads(op kernels.UnaryOp) (needX, needY bool) {
-	switch op {
-	case kernels.ReLU, kernels.LeakyReLU, kernels.Square, kernels.Abs:
-		return true, false
-	case kernels.Tanh, kernels.Sigmoid, kernels.Exp:
-		return false, true
-	case kernels.Scale, kernels.AddScalar:
-		return false, false
-	}
-	panic(fmt.Sprintf("cpu: UnaryBackward: unknown op %v", op))
-}
-
 // UnaryBackward accumulates dx += op'(x) * dy elementwise, where y = op(x):
 //
 //	ReLU      1 for x > 0, else 0        LeakyReLU  1 for x > 0, else alpha
@@ -99,9 +85,9 @@ func unaryReads(op kernels.UnaryOp) (needX, needY bool) {
 // panics if a given slice's length differs from dy's or op is unknown.
 func UnaryBackward(op kernels.UnaryOp, alpha float32, x, y, dy, dx []float32) {
 	const fn = "UnaryBackward"
-	needX, needY := unaryReads(op)
+	must(fn, op.CheckBackward(ln(x), ln(y), ln(dy), ln(dx)))
+	needX, needY := op.Reads()
 	n := len(dy)
-	checkLens(fn, op.String, arg{"x", x, n, !needX}, arg{"y", y, n, !needY}, arg{"dx", dx, n, true})
 	if dx == nil {
 		return
 	}
@@ -200,21 +186,6 @@ func simplify(p kernels.BroadcastParams) bcast {
 	return q
 }
 
-// checkBroadcast panics, naming fn, if p has a negative size or stride or if
-// a or b have the wrong length for it: b must hold exactly p.BLen()
-// elements, every index p produces must lie in it, and no two elements of
-// b's shape may share an index.
-func checkBroadcast(fn string, p kernels.BroadcastParams, aName string, a []float32, bName string, b []float32) {
-	if err := p.Validate(); err != nil {
-		panic(fmt.Sprintf("cpu: %s: %v", fn, err))
-	}
-	shape := func() string { return fmt.Sprintf("shape %v with b strides %v", p.Shape, p.BStride) }
-	checkLens(fn, shape, arg{aName, a, p.Len(), false}, arg{bName, b, p.BLen(), false})
-	if p.Len() > 0 && p.LastB() >= len(b) {
-		panic(fmt.Sprintf("cpu: %s: b strides reach index %d of %d for %s", fn, p.LastB(), len(b), shape()))
-	}
-}
-
 // Binary computes y = a op b elementwise over the full shape of p, reading b
 // through p.BStride (a stride of 0 broadcasts b along that dimension), and
 // overwrites y. a and y have p.Len() elements, b has p.BLen(). y may be a.
@@ -222,11 +193,7 @@ func checkBroadcast(fn string, p kernels.BroadcastParams, aName string, a []floa
 // a slice has the wrong length, a stride reads outside b, or op is unknown.
 func Binary(op kernels.BinaryOp, p kernels.BroadcastParams, a, b, y []float32) {
 	const fn = "Binary"
-	checkBroadcast(fn, p, "a", a, "b", b)
-	checkLens(fn, text("the full shape"), arg{"y", y, len(a), false})
-	if op < kernels.Add || op > kernels.Div {
-		panic(fmt.Sprintf("cpu: %s: unknown op %v", fn, op))
-	}
+	must(fn, p.CheckBinary(op, ln(a), ln(b), ln(y)))
 	if len(a) == 0 {
 		return
 	}
@@ -320,7 +287,7 @@ func binaryScalar(op kernels.BinaryOp, a []float32, b float32, y []float32) {
 // overwritten without being read, so it may hold NaN. Axpby panics if the
 // lengths differ.
 func Axpby(alpha float32, x []float32, beta float32, y []float32) {
-	checkLens("Axpby", text("x and y"), arg{"y", y, len(x), false})
+	must("Axpby", kernels.CheckAxpby(ln(x), ln(y)))
 	parallelFor(len(x), elemMinChunk, func(lo, hi int) {
 		xs, ys := x[lo:hi], y[lo:hi]
 		ys = ys[:len(xs)]
@@ -345,7 +312,7 @@ func Axpby(alpha float32, x []float32, beta float32, y []float32) {
 // accumulated in float64 by one goroutine. SumTo panics if a slice has the
 // wrong length or a stride reads outside y.
 func SumTo(p kernels.BroadcastParams, x, y []float32) {
-	checkBroadcast("SumTo", p, "x", x, "y", y)
+	must("SumTo", p.CheckSumTo(ln(x), ln(y)))
 	if len(x) == 0 {
 		return
 	}

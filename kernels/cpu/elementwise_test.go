@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/kernels/internal/kerneltest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -69,11 +70,11 @@ func TestUnary(t *testing.T) {
 			}
 			y := guarded(n, randSlice(r, n))
 			Unary(op, alpha, x, y)
-			closeTo(t, name+": y", y, wantY, 1e-6, 1e-6)
+			kerneltest.CloseTo(t, name+": y", y, wantY, 1e-6, 1e-6)
 			checkGuard(t, name+": y", y)
 			z := append([]float32(nil), x...)
 			Unary(op, alpha, z, z)
-			closeTo(t, name+": in place", z, wantY, 1e-6, 1e-6)
+			kerneltest.CloseTo(t, name+": in place", z, wantY, 1e-6, 1e-6)
 
 			dy := randSlice(r, n)
 			dx0 := randSlice(r, n)
@@ -84,11 +85,11 @@ func TestUnary(t *testing.T) {
 			}
 			for times := 1.0; times <= 2; times++ {
 				UnaryBackward(op, alpha, x, y, dy, dx)
-				closeTo(t, fmt.Sprintf("%s: dx x%v", name, times), dx, addF64(dx0, ref, times), 1e-6, 1e-5)
+				kerneltest.CloseTo(t, fmt.Sprintf("%s: dx x%v", name, times), dx, addF64(dx0, ref, times), 1e-6, 1e-5)
 			}
 			checkGuard(t, name+": dx", dx)
 			// Only the operand the derivative reads is needed.
-			needX, needY := unaryReads(op)
+			needX, needY := op.Reads()
 			xx, yy := x, y
 			if !needX {
 				xx = nil
@@ -98,7 +99,7 @@ func TestUnary(t *testing.T) {
 			}
 			dx2 := make([]float32, n)
 			UnaryBackward(op, alpha, xx, yy, dy, dx2)
-			closeTo(t, name+": dx with one operand", dx2, ref, 1e-6, 1e-5)
+			kerneltest.CloseTo(t, name+": dx with one operand", dx2, ref, 1e-6, 1e-5)
 			UnaryBackward(op, alpha, x, y, dy, nil)
 		}
 	}
@@ -187,10 +188,10 @@ func TestBinary(t *testing.T) {
 			}
 			y := guarded(p.Len(), randSlice(r, p.Len()))
 			Binary(op, p, a, b, y)
-			closeTo(t, name, y, want, 1e-6, 1e-6)
+			kerneltest.CloseTo(t, name, y, want, 1e-6, 1e-6)
 			checkGuard(t, name+": y", y)
 			Binary(op, p, a, b, a) // y = a
-			closeTo(t, name+": in place", a, want, 1e-6, 1e-6)
+			kerneltest.CloseTo(t, name+": in place", a, want, 1e-6, 1e-6)
 		}
 	}
 }
@@ -209,7 +210,7 @@ func TestSumTo(t *testing.T) {
 		y := guarded(p.BLen(), y0)
 		for times := 1.0; times <= 2; times++ {
 			SumTo(p, x, y)
-			closeTo(t, fmt.Sprintf("%s x%v", name, times), y, addF64(y0, want, times), 1e-5, 1e-6)
+			kerneltest.CloseTo(t, fmt.Sprintf("%s x%v", name, times), y, addF64(y0, want, times), 1e-5, 1e-6)
 		}
 		checkGuard(t, name+": y", y)
 
@@ -259,7 +260,7 @@ func TestAxpby(t *testing.T) {
 			}
 			y := guarded(n, y0)
 			Axpby(ab[0], x, ab[1], y)
-			closeTo(t, name, y, want, 1e-6, 1e-6)
+			kerneltest.CloseTo(t, name, y, want, 1e-6, 1e-6)
 			checkGuard(t, name, y)
 		}
 	}

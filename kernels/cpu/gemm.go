@@ -1,8 +1,6 @@
 package cpu
 
 import (
-	"fmt"
-
 	"github.com/semgan/semgan/kernels"
 )
 
@@ -27,16 +25,7 @@ const (
 // or batch entries of C overlap (StrideC < M*N with Batch > 1), which
 // would make the result depend on the order of the entries.
 func Gemm(p kernels.GemmParams, a, b, c []float32) {
-	if err := p.Validate(len(a), len(b), len(c)); err != nil {
-		panic("cpu: Gemm: " + err.Error())
-	}
-	if p.StrideA < 0 || p.StrideB < 0 || p.StrideC < 0 {
-		panic(fmt.Sprintf("cpu: Gemm: negative stride %d/%d/%d", p.StrideA, p.StrideB, p.StrideC))
-	}
-	if p.Batch > 1 && p.StrideC < p.M*p.N && p.M*p.N > 0 {
-		panic(fmt.Sprintf("cpu: Gemm: C batch entries overlap: StrideC=%d < M*N=%d*%d with batch %d",
-			p.StrideC, p.M, p.N, p.Batch))
-	}
+	must("Gemm", p.Check(ln(a), ln(b), ln(c)))
 	if p.M == 0 || p.N == 0 {
 		return
 	}

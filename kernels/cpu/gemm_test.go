@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/kernels/internal/kerneltest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -62,7 +63,7 @@ func checkGemm(t *testing.T, p kernels.GemmParams, seed uint64) bool {
 	want := gemmRef(p, a, b, c)
 	Gemm(p, a, b, c)
 	name := fmt.Sprintf("%+v", p)
-	ok := closeTo(t, name, c, want, 1e-5, 1e-5*float64(p.K+1))
+	ok := kerneltest.CloseTo(t, name, c, want, 1e-5, 1e-5*float64(p.K+1))
 	checkGuard(t, name+" a", a)
 	checkGuard(t, name+" b", b)
 	checkGuard(t, name+" c", c)
@@ -167,7 +168,7 @@ func testMicroKernel(t *testing.T, micro func(k int, a, b, c *float32, ldc int, 
 				}
 			}
 			name := fmt.Sprintf("k=%d accumulate=%v", k, acc)
-			closeTo(t, name, got, f64(want), 1e-6, 1e-6*float64(k+1))
+			kerneltest.CloseTo(t, name, got, f64(want), 1e-6, 1e-6*float64(k+1))
 			checkGuard(t, name, got)
 		}
 	}
@@ -232,7 +233,7 @@ func TestGemmBatchStrides(t *testing.T) {
 
 func TestGemmPanics(t *testing.T) {
 	a, b, c := make([]float32, 100), make([]float32, 100), make([]float32, 100)
-	require.PanicsWithValue(t, "cpu: Gemm: C batch entries overlap: StrideC=0 < M*N=3*3 with batch 2", func() {
+	require.PanicsWithValue(t, "cpu: Gemm: gemm: C batch entries overlap: StrideC=0 < M*N=3*3 with batch 2", func() {
 		Gemm(kernels.GemmParams{M: 3, N: 3, K: 3, Alpha: 1, Batch: 2, StrideA: 9, StrideB: 9}, a, b, c)
 	})
 	require.Panics(t, func() { Gemm(kernels.GemmParams{M: 11, N: 10, K: 3, Alpha: 1, Batch: 1}, a, b, c) })
@@ -287,7 +288,7 @@ func testGemmSerialLeadingDims(t *testing.T) {
 				}
 			}
 			gemmSerial(ta, tb, m, n, k, 2, a, lda, b, ldb, -0.5, c, ldc, nil)
-			closeTo(t, fmt.Sprintf("transA=%v transB=%v", ta, tb), c, want, 1e-5, 1e-4)
+			kerneltest.CloseTo(t, fmt.Sprintf("transA=%v transB=%v", ta, tb), c, want, 1e-5, 1e-4)
 		}
 	}
 }

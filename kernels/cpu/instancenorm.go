@@ -1,24 +1,10 @@
 package cpu
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/semgan/semgan/kernels"
 )
-
-// normShape describes p in panic messages.
-func normShape(p kernels.NormParams) string {
-	return fmt.Sprintf("[N=%d C=%d S=%d]", p.N, p.C, p.S)
-}
-
-// checkNorm panics, naming fn, if a size of p is not positive or Eps is
-// negative or NaN.
-func checkNorm(fn string, p kernels.NormParams) {
-	if p.N < 1 || p.C < 1 || p.S < 1 || !(p.Eps >= 0) {
-		panic(fmt.Sprintf("cpu: %s: bad parameters %+v", fn, p))
-	}
-}
 
 // normMinWork is the work, in elements, below which planes are not spread
 // over goroutines.
@@ -36,11 +22,8 @@ const normMinWork = 1 << 14
 // InstanceNormForward panics if p is invalid or a slice has the wrong length.
 func InstanceNormForward(p kernels.NormParams, x, gamma, beta, y, mean, rstd []float32) {
 	const fn = "InstanceNormForward"
-	checkNorm(fn, p)
-	nc := p.N * p.C
-	checkLens(fn, func() string { return normShape(p) }, arg{"x", x, nc * p.S, false}, arg{"gamma", gamma, p.C, true},
-		arg{"beta", beta, p.C, true}, arg{"y", y, nc * p.S, false},
-		arg{"mean", mean, nc, false}, arg{"rstd", rstd, nc, false})
+	must(fn, p.CheckForward(ln(x), ln(gamma), ln(beta), ln(y), ln(mean), ln(rstd)))
+	nc := p.StatLen()
 	parallelFor(nc, max(1, normMinWork/p.S), func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			c := pl % p.C
@@ -81,11 +64,8 @@ func InstanceNormForward(p kernels.NormParams, x, gamma, beta, y, mean, rstd []f
 // length.
 func InstanceNormBackward(p kernels.NormParams, x, gamma, mean, rstd, dy, dx, dgamma, dbeta []float32) {
 	const fn = "InstanceNormBackward"
-	checkNorm(fn, p)
-	nc := p.N * p.C
-	checkLens(fn, func() string { return normShape(p) }, arg{"x", x, nc * p.S, false}, arg{"gamma", gamma, p.C, true},
-		arg{"mean", mean, nc, false}, arg{"rstd", rstd, nc, false}, arg{"dy", dy, nc * p.S, false},
-		arg{"dx", dx, nc * p.S, true}, arg{"dgamma", dgamma, p.C, true}, arg{"dbeta", dbeta, p.C, true})
+	must(fn, p.CheckBackward(ln(x), ln(gamma), ln(mean), ln(rstd), ln(dy), ln(dx), ln(dgamma), ln(dbeta)))
+	nc := p.StatLen()
 	if dx == nil && dgamma == nil && dbeta == nil {
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/kernels/internal/kerneltest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -89,9 +90,9 @@ func TestInstanceNorm(t *testing.T) {
 
 			y, mean, rstd := guarded(n, nil), guarded(p.N*p.C, nil), guarded(p.N*p.C, nil)
 			InstanceNormForward(p, x, gamma, beta, y, mean, rstd)
-			closeTo(t, name+": y", y, wantY, 1e-5, 1e-5)
-			closeTo(t, name+": mean", mean, wantMean, 1e-6, 1e-6)
-			closeTo(t, name+": rstd", rstd, wantRstd, 1e-6, 1e-5)
+			kerneltest.CloseTo(t, name+": y", y, wantY, 1e-5, 1e-5)
+			kerneltest.CloseTo(t, name+": mean", mean, wantMean, 1e-6, 1e-6)
+			kerneltest.CloseTo(t, name+": rstd", rstd, wantRstd, 1e-6, 1e-5)
 			checkGuard(t, name+": y", y)
 			checkGuard(t, name+": mean", mean)
 			checkGuard(t, name+": rstd", rstd)
@@ -111,12 +112,12 @@ func TestInstanceNorm(t *testing.T) {
 			for times := 1.0; times <= 2; times++ {
 				if affine {
 					InstanceNormBackward(p, x, gamma, mean, rstd, dy, dx, dg, db)
-					closeTo(t, fmt.Sprintf("%s: dgamma x%v", name, times), dg, addF64(dg0, wantDg, times), 1e-4, 1e-4)
-					closeTo(t, fmt.Sprintf("%s: dbeta x%v", name, times), db, addF64(db0, wantDb, times), 1e-4, 1e-4)
+					kerneltest.CloseTo(t, fmt.Sprintf("%s: dgamma x%v", name, times), dg, addF64(dg0, wantDg, times), 1e-4, 1e-4)
+					kerneltest.CloseTo(t, fmt.Sprintf("%s: dbeta x%v", name, times), db, addF64(db0, wantDb, times), 1e-4, 1e-4)
 				} else {
 					InstanceNormBackward(p, x, nil, mean, rstd, dy, dx, nil, nil)
 				}
-				closeTo(t, fmt.Sprintf("%s: dx x%v", name, times), dx, addF64(dx0, wantDx, times), 1e-4, 1e-4)
+				kerneltest.CloseTo(t, fmt.Sprintf("%s: dx x%v", name, times), dx, addF64(dx0, wantDx, times), 1e-4, 1e-4)
 			}
 			checkGuard(t, name+": dx", dx)
 			checkGuard(t, name+": dgamma", dg)
@@ -126,8 +127,8 @@ func TestInstanceNorm(t *testing.T) {
 			if affine {
 				dg2, db2 := make([]float32, p.C), make([]float32, p.C)
 				InstanceNormBackward(p, x, gamma, mean, rstd, dy, nil, dg2, db2)
-				closeTo(t, name+": dgamma alone", dg2, wantDg, 1e-4, 1e-4)
-				closeTo(t, name+": dbeta alone", db2, wantDb, 1e-4, 1e-4)
+				kerneltest.CloseTo(t, name+": dgamma alone", dg2, wantDg, 1e-4, 1e-4)
+				kerneltest.CloseTo(t, name+": dbeta alone", db2, wantDb, 1e-4, 1e-4)
 			}
 		}
 	}
@@ -147,8 +148,8 @@ func TestInstanceNormLargeMean(t *testing.T) {
 	InstanceNormForward(p, x, nil, nil, y, mean, rstd)
 	// x itself is only known to float32 precision near 1000 (6e-5), which
 	// is 1% of the spread; the reference sees the same rounded x.
-	closeTo(t, "rstd", rstd, wantRstd, 0, 1e-4)
-	closeTo(t, "y", y, wantY, 2e-3, 1e-3)
+	kerneltest.CloseTo(t, "rstd", rstd, wantRstd, 0, 1e-4)
+	kerneltest.CloseTo(t, "y", y, wantY, 2e-3, 1e-3)
 }
 
 func TestInstanceNormPanics(t *testing.T) {

@@ -1,28 +1,8 @@
 package cpu
 
 import (
-	"fmt"
-
 	"github.com/semgan/semgan/kernels"
 )
-
-// checkPad panics, naming fn, if p is invalid or x and y (named xName and
-// yName in the message) do not have the unpadded and padded lengths.
-func checkPad(fn string, p kernels.PadParams, x, y []float32, xName, yName string) {
-	if err := p.Validate(); err != nil {
-		panic("cpu: " + fn + ": " + err.Error())
-	}
-	if p.Mode != kernels.PadZero && p.Mode != kernels.PadReflect {
-		panic(fmt.Sprintf("cpu: %s: unknown pad mode %d", fn, p.Mode))
-	}
-	shape := func() string {
-		return fmt.Sprintf("[N=%d C=%d %dx%d] padded (top %d, bottom %d, left %d, right %d) to %dx%d",
-			p.N, p.C, p.H, p.W, p.Top, p.Bottom, p.Left, p.Right, p.OutH(), p.OutW())
-	}
-	checkLens(fn, shape,
-		arg{xName, x, p.N * p.C * p.H * p.W, false},
-		arg{yName, y, p.N * p.C * p.OutH() * p.OutW(), false})
-}
 
 // padIndex returns, for each of the n+lo+hi padded positions, the position of
 // the input it copies, or -1 for a zero. Reflection mirrors without repeating
@@ -50,7 +30,7 @@ func padIndex(n, lo, hi int, mode kernels.PadMode) []int {
 // are spread over goroutines. Pad panics if p is invalid or a slice has the
 // wrong length.
 func Pad(p kernels.PadParams, x, y []float32) {
-	checkPad("Pad", p, x, y, "x", "y")
+	must("Pad", p.CheckForward(ln(x), ln(y)))
 	rows, cols := padIndex(p.H, p.Top, p.Bottom, p.Mode), padIndex(p.W, p.Left, p.Right, p.Mode)
 	inPlane, outW := p.H*p.W, p.OutW()
 	outPlane := p.OutH() * outW
@@ -87,7 +67,7 @@ func Pad(p kernels.PadParams, x, y []float32) {
 // border contribute nothing. PadBackward panics if p is invalid or a slice
 // has the wrong length.
 func PadBackward(p kernels.PadParams, dy, dx []float32) {
-	checkPad("PadBackward", p, dx, dy, "dx", "dy")
+	must("PadBackward", p.CheckBackward(ln(dy), ln(dx)))
 	rows, cols := padIndex(p.H, p.Top, p.Bottom, p.Mode), padIndex(p.W, p.Left, p.Right, p.Mode)
 	inPlane, outW := p.H*p.W, p.OutW()
 	outPlane := p.OutH() * outW

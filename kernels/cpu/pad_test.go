@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/kernels/internal/kerneltest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -66,7 +67,7 @@ func TestPad(t *testing.T) {
 			y := guarded(yLen, randSlice(r, yLen)) // garbage to overwrite
 			want, src := padRef(p, x)
 			Pad(p, x, y)
-			closeTo(t, name+": y", y, want, 0, 0)
+			kerneltest.CloseTo(t, name+": y", y, want, 0, 0)
 			checkGuard(t, name+": y", y)
 
 			// Backward: each dy element goes to its source; twice doubles.
@@ -81,7 +82,7 @@ func TestPad(t *testing.T) {
 			}
 			for times := 1; times <= 2; times++ {
 				PadBackward(p, dy, dx)
-				closeTo(t, fmt.Sprintf("%s: dx after %d calls", name, times), dx, addF64(dx0, ref, float64(times)), 1e-6, 1e-6)
+				kerneltest.CloseTo(t, fmt.Sprintf("%s: dx after %d calls", name, times), dx, addF64(dx0, ref, float64(times)), 1e-6, 1e-6)
 			}
 			checkGuard(t, name+": dx", dx)
 

@@ -1,24 +1,10 @@
 package cpu
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/semgan/semgan/kernels"
 )
-
-// checkPool panics, naming fn, if p is invalid or x and y (named xName and
-// yName in the message) do not have the input and output lengths.
-func checkPool(fn string, p kernels.PoolParams, x, y []float32, xName, yName string) {
-	if err := p.Validate(); err != nil {
-		panic("cpu: " + fn + ": " + err.Error())
-	}
-	shape := func() string {
-		return fmt.Sprintf("[N=%d C=%d %dx%d] pooled %dx%d stride %dx%d pad %dx%d to %dx%d",
-			p.N, p.C, p.H, p.W, p.KH, p.KW, p.StrideH, p.StrideW, p.PadH, p.PadW, p.OutH(), p.OutW())
-	}
-	checkLens(fn, shape, arg{xName, x, p.XLen(), false}, arg{yName, y, p.YLen(), false})
-}
 
 // span is the part of one window inside the input along one axis: input
 // positions [lo, hi), and count, that axis's factor of the average's
@@ -81,7 +67,7 @@ func argmax(xp []float32, w int, r, c span) (int, float32) {
 // Planes are spread over goroutines. It panics if p is invalid or a slice
 // has the wrong length.
 func MaxPoolForward(p kernels.PoolParams, x, y []float32) {
-	checkPool("MaxPoolForward", p, x, y, "x", "y")
+	must("MaxPoolForward", p.CheckForward(ln(x), ln(y)))
 	inPlane, outW := p.H*p.W, p.OutW()
 	outPlane := p.OutH() * outW
 	poolPlanes(p, func(pl int, rows, cols []span) {
@@ -100,8 +86,7 @@ func MaxPoolForward(p kernels.PoolParams, x, y []float32) {
 // Overlapping windows with the same maximum add into the same element. It
 // panics if p is invalid or a slice has the wrong length.
 func MaxPoolBackward(p kernels.PoolParams, x, dy, dx []float32) {
-	checkPool("MaxPoolBackward", p, x, dy, "x", "dy")
-	checkLens("MaxPoolBackward", text("the input"), arg{"dx", dx, p.XLen(), false})
+	must("MaxPoolBackward", p.CheckMaxBackward(ln(x), ln(dy), ln(dx)))
 	inPlane, outW := p.H*p.W, p.OutW()
 	outPlane := p.OutH() * outW
 	poolPlanes(p, func(pl int, rows, cols []span) {
@@ -125,7 +110,7 @@ func MaxPoolBackward(p kernels.PoolParams, x, dy, dx []float32) {
 // p.CountIncludePad is set (see kernels.PoolParams). Planes are spread over
 // goroutines. It panics if p is invalid or a slice has the wrong length.
 func AvgPoolForward(p kernels.PoolParams, x, y []float32) {
-	checkPool("AvgPoolForward", p, x, y, "x", "y")
+	must("AvgPoolForward", p.CheckForward(ln(x), ln(y)))
 	inPlane, outW := p.H*p.W, p.OutW()
 	outPlane := p.OutH() * outW
 	poolPlanes(p, func(pl int, rows, cols []span) {
@@ -151,7 +136,7 @@ func AvgPoolForward(p kernels.PoolParams, x, y []float32) {
 //
 // It panics if p is invalid or a slice has the wrong length.
 func AvgPoolBackward(p kernels.PoolParams, dy, dx []float32) {
-	checkPool("AvgPoolBackward", p, dx, dy, "dx", "dy")
+	must("AvgPoolBackward", p.CheckAvgBackward(ln(dy), ln(dx)))
 	inPlane, outW := p.H*p.W, p.OutW()
 	outPlane := p.OutH() * outW
 	poolPlanes(p, func(pl int, rows, cols []span) {

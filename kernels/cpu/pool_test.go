@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/kernels/internal/kerneltest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -83,7 +84,7 @@ func TestMaxPool(t *testing.T) {
 		y := guarded(p.YLen(), randSlice(r, p.YLen()))
 		want, src := poolRef(p, x, true)
 		MaxPoolForward(p, x, y)
-		closeTo(t, name+": y", y, want, 0, 0)
+		kerneltest.CloseTo(t, name+": y", y, want, 0, 0)
 		checkGuard(t, name+": y", y)
 
 		dy := randSlice(r, p.YLen())
@@ -95,7 +96,7 @@ func TestMaxPool(t *testing.T) {
 		}
 		for times := 1; times <= 2; times++ {
 			MaxPoolBackward(p, x, dy, dx)
-			closeTo(t, fmt.Sprintf("%s: dx after %d calls", name, times), dx, addF64(dx0, ref, float64(times)), 1e-6, 1e-6)
+			kerneltest.CloseTo(t, fmt.Sprintf("%s: dx after %d calls", name, times), dx, addF64(dx0, ref, float64(times)), 1e-6, 1e-6)
 		}
 		checkGuard(t, name+": dx", dx)
 	}
@@ -112,7 +113,7 @@ func TestAvgPool(t *testing.T) {
 			y := guarded(p.YLen(), randSlice(r, p.YLen()))
 			want, _ := poolRef(p, x, false)
 			AvgPoolForward(p, x, y)
-			closeTo(t, name+": y", y, want, 1e-6, 1e-5)
+			kerneltest.CloseTo(t, name+": y", y, want, 1e-6, 1e-5)
 			checkGuard(t, name+": y", y)
 
 			// Backward: the adjoint of the forward, <Avg(x), dy> = <x, AvgBackward(dy)>,
@@ -125,7 +126,7 @@ func TestAvgPool(t *testing.T) {
 			dx := guarded(p.XLen(), dx0)
 			for times := 1; times <= 2; times++ {
 				AvgPoolBackward(p, dy, dx)
-				closeTo(t, fmt.Sprintf("%s: dx after %d calls", name, times), dx, addF64(dx0, f64(g), float64(times)), 1e-6, 1e-5)
+				kerneltest.CloseTo(t, fmt.Sprintf("%s: dx after %d calls", name, times), dx, addF64(dx0, f64(g), float64(times)), 1e-6, 1e-5)
 			}
 			checkGuard(t, name+": dx", dx)
 		}

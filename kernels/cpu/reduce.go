@@ -1,7 +1,6 @@
 package cpu
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/semgan/semgan/kernels"
@@ -12,18 +11,6 @@ import (
 // of goroutines.
 const reduceBlock = 1 << 13
 
-// checkReduce panics, naming fn, if op is unknown or, for the ops with two
-// operands, b is not as long as a.
-func checkReduce(fn string, op kernels.ReduceOp, a, b []float32) {
-	switch op {
-	case kernels.Sum, kernels.Mean:
-	case kernels.MeanAbsDiff, kernels.MeanSquaredDiff:
-		checkLens(fn, op.String, arg{"b", b, len(a), false})
-	default:
-		panic(fmt.Sprintf("cpu: %s: unknown op %v", fn, op))
-	}
-}
-
 // Reduce writes op(a, b) into out[0] (see kernels.ReduceOp): sum(a),
 // mean(a), mean|a-b| or mean (a-b)^2. b is ignored for Sum and Mean and
 // must be as long as a otherwise. The sum is accumulated in float64 over
@@ -32,8 +19,7 @@ func checkReduce(fn string, op kernels.ReduceOp, a, b []float32) {
 // or op is unknown.
 func Reduce(op kernels.ReduceOp, a, b, out []float32) {
 	const fn = "Reduce"
-	checkReduce(fn, op, a, b)
-	checkLens(fn, op.String, arg{"out", out, 1, false})
+	must(fn, op.CheckForward(ln(a), ln(b), ln(out)))
 	partial := make([]float64, (len(a)+reduceBlock-1)/reduceBlock)
 	parallelFor(len(partial), 4, func(lo, hi int) {
 		for blk := lo; blk < hi; blk++ {
@@ -82,12 +68,8 @@ func Reduce(op kernels.ReduceOp, a, b, out []float32) {
 // if a slice has the wrong length or op is unknown.
 func ReduceBackward(op kernels.ReduceOp, a, b, dout, da, db []float32) {
 	const fn = "ReduceBackward"
-	checkReduce(fn, op, a, b)
+	must(fn, op.CheckBackward(ln(a), ln(b), ln(dout), ln(da), ln(db)))
 	n := len(a)
-	checkLens(fn, op.String, arg{"dout", dout, 1, false}, arg{"da", da, n, true}, arg{"db", db, n, true})
-	if (op == kernels.Sum || op == kernels.Mean) && db != nil {
-		panic(fmt.Sprintf("cpu: %s: db given for %v, which has no b", fn, op))
-	}
 	g := dout[0]
 	parallelFor(n, elemMinChunk, func(lo, hi int) {
 		switch op {

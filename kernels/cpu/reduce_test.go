@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/kernels/internal/kerneltest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -48,7 +49,7 @@ func TestReduce(t *testing.T) {
 			}
 			Reduce(op, a, bb, out)
 			want := reduceRef(op, a, b)
-			closeTo(t, name, out, []float64{want}, 0, 1e-6)
+			kerneltest.CloseTo(t, name, out, []float64{want}, 0, 1e-6)
 			checkGuard(t, name+": out", out)
 
 			// Gradients with upstream g, twice.
@@ -81,9 +82,9 @@ func TestReduce(t *testing.T) {
 			}
 			for times := 1.0; times <= 2; times++ {
 				ReduceBackward(op, a, bb, []float32{g}, da, db)
-				closeTo(t, fmt.Sprintf("%s: da x%v", name, times), da, addF64(da0, wantDa, times), 1e-7, 1e-5)
+				kerneltest.CloseTo(t, fmt.Sprintf("%s: da x%v", name, times), da, addF64(da0, wantDa, times), 1e-7, 1e-5)
 				if db != nil {
-					closeTo(t, fmt.Sprintf("%s: db x%v", name, times), db, addF64(db0, wantDb, times), 1e-7, 1e-5)
+					kerneltest.CloseTo(t, fmt.Sprintf("%s: db x%v", name, times), db, addF64(db0, wantDb, times), 1e-7, 1e-5)
 				}
 			}
 			checkGuard(t, name+": da", da)
@@ -95,7 +96,7 @@ func TestReduce(t *testing.T) {
 			if bb != nil {
 				db2 := make([]float32, n)
 				ReduceBackward(op, a, bb, []float32{g}, nil, db2)
-				closeTo(t, name+": db alone", db2, wantDb, 1e-7, 1e-5)
+				kerneltest.CloseTo(t, name+": db alone", db2, wantDb, 1e-7, 1e-5)
 			}
 		}
 	}

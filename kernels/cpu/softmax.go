@@ -1,25 +1,15 @@
 package cpu
 
-import (
-	"fmt"
-)
+import "github.com/semgan/semgan/kernels"
 
-// checkSoftmax panics, naming fn, if a size is negative or a slice does not
-// hold rows*cols elements.
-func checkSoftmax(fn string, rows, cols int, args ...arg) {
-	if rows < 0 || cols < 0 {
-		panic(fmt.Sprintf("cpu: %s: bad size %d x %d", fn, rows, cols))
-	}
-	checkLens(fn, func() string { return fmt.Sprintf("%d rows x %d cols", rows, cols) }, args...)
-}
-
-// SoftmaxForward writes into y [rows, cols] the softmax of each row of x,
+// SoftmaxForward writes into y [p.Rows, p.Cols] the softmax of each row of x,
 // y_i = exp(x_i - max x) / sum_j exp(x_j - max x), overwriting y; the
 // maximum is subtracted so that large inputs cannot overflow. y may be x.
 // Rows are spread over goroutines. SoftmaxForward panics if a slice has the
 // wrong length.
-func SoftmaxForward(rows, cols int, x, y []float32) {
-	checkSoftmax("SoftmaxForward", rows, cols, arg{"x", x, rows * cols, false}, arg{"y", y, rows * cols, false})
+func SoftmaxForward(p kernels.SoftmaxParams, x, y []float32) {
+	must("SoftmaxForward", p.CheckForward(ln(x), ln(y)))
+	rows, cols := p.Rows, p.Cols
 	if cols == 0 {
 		return
 	}
@@ -36,15 +26,15 @@ func SoftmaxForward(rows, cols int, x, y []float32) {
 	})
 }
 
-// SoftmaxBackward accumulates into dx [rows, cols] the gradient of
+// SoftmaxBackward accumulates into dx [p.Rows, p.Cols] the gradient of
 // SoftmaxForward given its output y and dy:
 //
 //	dx_i += y_i * (dy_i - sum_j y_j dy_j)
 //
 // SoftmaxBackward panics if a slice has the wrong length.
-func SoftmaxBackward(rows, cols int, y, dy, dx []float32) {
-	checkSoftmax("SoftmaxBackward", rows, cols, arg{"y", y, rows * cols, false},
-		arg{"dy", dy, rows * cols, false}, arg{"dx", dx, rows * cols, true})
+func SoftmaxBackward(p kernels.SoftmaxParams, y, dy, dx []float32) {
+	must("SoftmaxBackward", p.CheckBackward(ln(y), ln(dy), ln(dx)))
+	rows, cols := p.Rows, p.Cols
 	if cols == 0 || dx == nil {
 		return
 	}
@@ -61,4 +51,11 @@ func SoftmaxBackward(rows, cols int, y, dy, dx []float32) {
 			}
 		}
 	})
+}
+
+// expRow replaces row by exp(row - max(row)) and returns the maximum and the
+// sum of the exponentials (in float64).
+func expRow(row []float32) (mx float32, sum float64) {
+	mx = maxOf(row)
+	return mx, expShift(row, mx)
 }

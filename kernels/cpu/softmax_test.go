@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/kernels/internal/kerneltest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -37,16 +39,16 @@ func TestSoftmax(t *testing.T) {
 			x[j] *= mag // up to 200: exp without the max subtracted overflows
 		}
 		y := guarded(rows*cols, randSlice(r, rows*cols))
-		SoftmaxForward(rows, cols, x, y)
+		SoftmaxForward(kernels.SoftmaxParams{Rows: rows, Cols: cols}, x, y)
 		want := softmaxRef(rows, cols, x)
-		closeTo(t, name+": y", y, want, 1e-6, 1e-5)
+		kerneltest.CloseTo(t, name+": y", y, want, 1e-6, 1e-5)
 		checkGuard(t, name+": y", y)
 		checkNoDenormals(t, name+": y", y)
 
 		// In place.
 		z := append([]float32(nil), x...)
-		SoftmaxForward(rows, cols, z, z)
-		closeTo(t, name+": in place", z, want, 1e-6, 1e-5)
+		SoftmaxForward(kernels.SoftmaxParams{Rows: rows, Cols: cols}, z, z)
+		kerneltest.CloseTo(t, name+": in place", z, want, 1e-6, 1e-5)
 
 		// Backward: dx += y*(dy - <y, dy>), twice.
 		dy := randSlice(r, rows*cols)
@@ -63,20 +65,24 @@ func TestSoftmax(t *testing.T) {
 		dx0 := randSlice(r, len(dy))
 		dx := guarded(len(dy), dx0)
 		for times := 1.0; times <= 2; times++ {
-			SoftmaxBackward(rows, cols, y, dy, dx)
-			closeTo(t, fmt.Sprintf("%s: dx x%v", name, times), dx, addF64(dx0, ref, times), 1e-6, 1e-5)
+			SoftmaxBackward(kernels.SoftmaxParams{Rows: rows, Cols: cols}, y, dy, dx)
+			kerneltest.CloseTo(t, fmt.Sprintf("%s: dx x%v", name, times), dx, addF64(dx0, ref, times), 1e-6, 1e-5)
 		}
 		checkGuard(t, name+": dx", dx)
-		SoftmaxBackward(rows, cols, y, dy, nil)
+		SoftmaxBackward(kernels.SoftmaxParams{Rows: rows, Cols: cols}, y, dy, nil)
 	}
 }
 
 func TestSoftmaxPanics(t *testing.T) {
 	require.PanicsWithValue(t, "cpu: SoftmaxForward: y has 5 elements, want 6 for 2 rows x 3 cols",
-		func() { SoftmaxForward(2, 3, make([]float32, 6), make([]float32, 5)) })
-	require.Panics(t, func() { SoftmaxBackward(2, 3, make([]float32, 6), make([]float32, 5), nil) })
-	require.Panics(t, func() { SoftmaxForward(-1, 3, nil, nil) })
-	SoftmaxForward(0, 3, nil, nil)
+		func() {
+			SoftmaxForward(kernels.SoftmaxParams{Rows: 2, Cols: 3}, make([]float32, 6), make([]float32, 5))
+		})
+	require.Panics(t, func() {
+		SoftmaxBackward(kernels.SoftmaxParams{Rows: 2, Cols: 3}, make([]float32, 6), make([]float32, 5), nil)
+	})
+	require.Panics(t, func() { SoftmaxForward(kernels.SoftmaxParams{Rows: -1, Cols: 3}, nil, nil) })
+	SoftmaxForward(kernels.SoftmaxParams{Rows: 0, Cols: 3}, nil, nil)
 }
 
 func BenchmarkSoftmax(b *testing.B) {
@@ -87,14 +93,14 @@ func BenchmarkSoftmax(b *testing.B) {
 	b.Run("forward", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			SoftmaxForward(rows, cols, x, y)
+			SoftmaxForward(kernels.SoftmaxParams{Rows: rows, Cols: cols}, x, y)
 		}
 		b.ReportMetric(8*float64(rows*cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 	})
 	b.Run("backward", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			SoftmaxBackward(rows, cols, y, dy, dx)
+			SoftmaxBackward(kernels.SoftmaxParams{Rows: rows, Cols: cols}, y, dy, dx)
 		}
 		b.ReportMetric(16*float64(rows*cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 	})

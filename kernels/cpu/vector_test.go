@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/semgan/semgan/kernels/internal/kerneltest"
 )
 
 // TestTranspose8 checks transpose8 (assembly for whole blocks of 8 where
@@ -78,7 +80,7 @@ func TestAxpy(t *testing.T) {
 			want[i] = float64(float32(want[i]) + float32(-1.5)*v)
 		}
 		axpy(c, -1.5, b)
-		closeTo(t, fmt.Sprintf("n=%d", n), c, want, 1e-6, 1e-6)
+		kerneltest.CloseTo(t, fmt.Sprintf("n=%d", n), c, want, 1e-6, 1e-6)
 		checkGuard(t, fmt.Sprintf("n=%d", n), c)
 	}
 }

@@ -3,7 +3,6 @@
 package cuda
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/semgan/semgan/kernels"
@@ -14,16 +13,9 @@ import (
 // Step < 1 or a hyper-parameter is out of range.
 func (be *Backend) Adam(p kernels.AdamParams, param, grad, m, v kernels.Buffer) {
 	const fn = "Adam"
-	if p.Step < 1 || !(p.Beta1 >= 0 && p.Beta1 < 1) || !(p.Beta2 >= 0 && p.Beta2 < 1) || !(p.Eps >= 0) || !(p.LR >= 0) {
-		panic(fmt.Sprintf("cuda: %s: bad parameters %+v", fn, p))
-	}
 	pb, gb, mb, vb := be.unwrap(fn, param), be.unwrap(fn, grad), be.unwrap(fn, m), be.unwrap(fn, v)
-	if pb == nil {
-		panic("cuda: Adam: param is nil")
-	}
+	must(fn, p.Check(ln(pb), ln(gb), ln(mb), ln(vb)))
 	n := pb.n
-	checkLens(fn, func() string { return fmt.Sprintf("%d parameters", n) },
-		arg{"grad", gb, n, false}, arg{"m", mb, n, false}, arg{"v", vb, n, false})
 	checkInt32(fn, n)
 	if n == 0 {
 		return

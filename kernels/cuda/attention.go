@@ -12,23 +12,13 @@ import (
 // in, on every GPU since compute capability 3.0.
 const maxShared = 48 << 10
 
-// attnShape describes p in panic messages.
-func attnShape(p kernels.AttentionParams) func() string {
-	return func() string {
-		return fmt.Sprintf("[Batch=%d Dk=%d Dv=%d Nq=%d Nk=%d]", p.Batch, p.Dk, p.Dv, p.Nq, p.Nk)
-	}
-}
-
-// checkAttn panics, naming fn, if a dimension of p is not positive or too
-// large.
+// checkAttn panics, naming fn, if p is beyond the device's limits (the
+// contract itself is kernels.AttentionParams.CheckForward's).
 func checkAttn(fn string, p kernels.AttentionParams) {
-	if p.Batch < 1 || p.Dk < 1 || p.Dv < 1 || p.Nq < 1 || p.Nk < 1 {
-		panic(fmt.Sprintf("cuda: %s: bad parameters %+v", fn, p))
-	}
 	if p.Batch > maxGridYZ {
 		panic(fmt.Sprintf("cuda: %s: batch %d larger than %d", fn, p.Batch, maxGridYZ))
 	}
-	checkInt32(fn, p.Batch*p.Dk*p.Nq, p.Batch*p.Dk*p.Nk, p.Batch*p.Dv*p.Nk, p.Batch*p.Dv*p.Nq)
+	checkInt32(fn, p.QLen(), p.KLen(), p.VLen(), p.OLen())
 }
 
 // attnTile returns the largest tile T (at most 32) whose shared memory,
@@ -53,11 +43,9 @@ func attnBlock(p kernels.AttentionParams, t int) dim3 { return block1(max(t*t, p
 // Nq x Nk matrix. It panics if p is invalid or a buffer has the wrong length.
 func (be *Backend) AttentionForward(p kernels.AttentionParams, q, k, v, o, lse kernels.Buffer) {
 	const fn = "AttentionForward"
-	checkAttn(fn, p)
 	qb, kb, vb, ob, lb := be.unwrap(fn, q), be.unwrap(fn, k), be.unwrap(fn, v), be.unwrap(fn, o), be.unwrap(fn, lse)
-	checkLens(fn, attnShape(p), arg{"q", qb, p.Batch * p.Dk * p.Nq, false},
-		arg{"k", kb, p.Batch * p.Dk * p.Nk, false}, arg{"v", vb, p.Batch * p.Dv * p.Nk, false},
-		arg{"o", ob, p.Batch * p.Dv * p.Nq, false}, arg{"lse", lb, p.Batch * p.Nq, false})
+	must(fn, p.CheckForward(ln(qb), ln(kb), ln(vb), ln(ob), ln(lb)))
+	checkAttn(fn, p)
 	// Qs, Ks, Vs, P, Os, m, l, corr: see attention_forward_f32.
 	t, shared := attnTile(fn, p, func(t int) int { return 2*p.Dk*t + 2*p.Dv*t + t*(t+1) + 3*t })
 	be.mu.Lock()
@@ -72,14 +60,10 @@ func (be *Backend) AttentionForward(p kernels.AttentionParams, q, k, v, o, lse k
 // panics if p is invalid or a buffer has the wrong length.
 func (be *Backend) AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, dv kernels.Buffer) {
 	const fn = "AttentionBackward"
-	checkAttn(fn, p)
 	qb, kb, vb, ob, lb := be.unwrap(fn, q), be.unwrap(fn, k), be.unwrap(fn, v), be.unwrap(fn, o), be.unwrap(fn, lse)
 	dob, dqb, dkb, dvb := be.unwrap(fn, do), be.unwrap(fn, dq), be.unwrap(fn, dk), be.unwrap(fn, dv)
-	qLen, kLen, vLen, oLen := p.Batch*p.Dk*p.Nq, p.Batch*p.Dk*p.Nk, p.Batch*p.Dv*p.Nk, p.Batch*p.Dv*p.Nq
-	checkLens(fn, attnShape(p), arg{"q", qb, qLen, false}, arg{"k", kb, kLen, false},
-		arg{"v", vb, vLen, false}, arg{"o", ob, oLen, false}, arg{"lse", lb, p.Batch * p.Nq, false},
-		arg{"do", dob, oLen, false}, arg{"dq", dqb, qLen, true}, arg{"dk", dkb, kLen, true},
-		arg{"dv", dvb, vLen, true})
+	must(fn, p.CheckBackward(ln(qb), ln(kb), ln(vb), ln(ob), ln(lb), ln(dob), ln(dqb), ln(dkb), ln(dvb)))
+	checkAttn(fn, p)
 	if dqb == nil && dkb == nil && dvb == nil {
 		return
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/semgan/semgan/kernels"
 	"github.com/semgan/semgan/kernels/cpu"
+	"github.com/semgan/semgan/kernels/internal/kerneltest"
 )
 
 // The backend suite: every primitive run on this backend and on the CPU
@@ -113,44 +114,7 @@ func (h *harness) check(name string, p pair, atol, rtol float64) {
 	got := h.download(p.g)
 	want := make([]float32, p.c.Len())
 	h.cpu.Download(want, p.c)
-	closeTo(h.t, name, got, want, atol, rtol)
-}
-
-// closeTo reports the elements of got farther from want than
-// atol + rtol*|want| (NaN matches only NaN).
-func closeTo(t *testing.T, name string, got, want []float32, atol, rtol float64) bool {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("%s: length %d, want %d", name, len(got), len(want))
-		return false
-	}
-	bad, maxErr, at := 0, 0.0, -1
-	var first string
-	for i := range want {
-		g, w := float64(got[i]), float64(want[i])
-		e := math.Abs(g - w)
-		if math.IsNaN(g) != math.IsNaN(w) {
-			e = math.Inf(1)
-		} else if math.IsNaN(g) {
-			e = 0
-		}
-		if e > maxErr {
-			maxErr, at = e, i
-		}
-		if e > atol+rtol*math.Abs(w) {
-			if bad < 5 {
-				first += fmt.Sprintf("\n  [%d] got %.8g want %.8g (err %.3g)", i, g, w, e)
-			}
-			bad++
-		}
-	}
-	if bad > 0 {
-		t.Errorf("%s: %d of %d elements off (atol %g rtol %g), max error %.3g at %d:%s",
-			name, bad, len(want), atol, rtol, maxErr, at, first)
-		return false
-	}
-	t.Logf("%s: %d elements, max error %.3g", name, len(want), maxErr)
-	return true
+	kerneltest.CloseTo(h.t, name, got, want, atol, rtol)
 }
 
 // Tolerances: elementwise work is exact or within a few ulps; sums over
@@ -180,7 +144,7 @@ func TestMemory(t *testing.T) {
 	be.Upload(b, src)
 	c := be.Alloc(300)
 	be.Copy(c, b)
-	closeTo(t, "Upload, Copy, Download", h.download(c), src, 0, 0)
+	kerneltest.CloseTo(t, "Upload, Copy, Download", h.download(c), src, 0, 0)
 	be.Free(b)
 	be.Free(c)
 	if d := be.LiveBytes() - start; d != 0 {
@@ -296,7 +260,7 @@ func TestConv(t *testing.T) {
 		{N: 2, InC: 2, InH: 26, InW: 26, OutC: 4, KH: 3, KW: 3, StrideH: 1, StrideW: 1},
 	}
 	for _, p := range cases {
-		name := convShape(p)
+		name := p.String()
 		x, w, bias := h.rand(p.XLen()), h.rand(p.WLen()), h.rand(p.OutC)
 		for _, withBias := range []bool{true, false} {
 			y := h.nan(p.YLen())
@@ -391,15 +355,19 @@ func TestSoftmax(t *testing.T) {
 			xs[i] *= 30 // large scores: the maximum must be subtracted
 		}
 		x, y := h.upload(xs), h.nan(rows*cols)
-		h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) { be.SoftmaxForward(rows, cols, a(x), a(y)) })
+		h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) {
+			be.SoftmaxForward(kernels.SoftmaxParams{Rows: rows, Cols: cols}, a(x), a(y))
+		})
 		h.check("SoftmaxForward "+name, y, tolElem, tolSum)
 		dy, dx := h.rand(rows*cols), h.rand(rows*cols)
 		h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) {
-			be.SoftmaxBackward(rows, cols, a(y), a(dy), a(dx))
+			be.SoftmaxBackward(kernels.SoftmaxParams{Rows: rows, Cols: cols}, a(y), a(dy), a(dx))
 		})
 		h.check("SoftmaxBackward "+name, dx, tolSum, tolSum)
 		// In place.
-		h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) { be.SoftmaxForward(rows, cols, a(x), a(x)) })
+		h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) {
+			be.SoftmaxForward(kernels.SoftmaxParams{Rows: rows, Cols: cols}, a(x), a(x))
+		})
 		h.check("SoftmaxForward in place "+name, x, tolElem, tolSum)
 	}
 }
@@ -596,7 +564,7 @@ func TestAttentionPlain(t *testing.T) {
 		o, lse := be.Alloc(p.Batch*p.Dv*p.Nq), be.Alloc(p.Batch*p.Nq)
 		be.AttentionForward(p, q.g, k.g, v.g, o, lse)
 		plain := attentionPlain(be, p, q.g, k.g, v.g)
-		closeTo(t, fmt.Sprintf("fused vs plain attention %+v", p), h.download(o), h.download(plain), tolSum, tolSum)
+		kerneltest.CloseTo(t, fmt.Sprintf("fused vs plain attention %+v", p), h.download(o), h.download(plain), tolSum, tolSum)
 		be.Free(o)
 		be.Free(lse)
 		be.Free(plain)
@@ -614,7 +582,7 @@ func attentionPlain(be kernels.Backend, p kernels.AttentionParams, q, k, v kerne
 	// S [Nq, Nk] = scale * q^T [Nq, Dk] * k [Dk, Nk].
 	be.Gemm(kernels.GemmParams{TransA: true, M: p.Nq, N: p.Nk, K: p.Dk, Alpha: p.Scale, Batch: p.Batch,
 		StrideA: p.Dk * p.Nq, StrideB: p.Dk * p.Nk, StrideC: p.Nq * p.Nk}, q, k, s)
-	be.SoftmaxForward(p.Batch*p.Nq, p.Nk, s, s)
+	be.SoftmaxForward(kernels.SoftmaxParams{Rows: p.Batch * p.Nq, Cols: p.Nk}, s, s)
 	o := be.Alloc(p.Batch * p.Dv * p.Nq)
 	// o [Dv, Nq] = v [Dv, Nk] * P^T [Nk, Nq].
 	be.Gemm(kernels.GemmParams{TransB: true, M: p.Dv, N: p.Nq, K: p.Nk, Alpha: 1, Batch: p.Batch,
@@ -633,7 +601,7 @@ func TestArgumentChecks(t *testing.T) {
 	mustPanic(t, "Gemm short", func() { be.Gemm(kernels.GemmParams{M: 3, N: 3, K: 3, Alpha: 1, Batch: 1}, a, b, b) })
 	mustPanic(t, "Unary length", func() { be.Unary(kernels.ReLU, 0, a, b) })
 	mustPanic(t, "Unary op", func() { be.Unary(kernels.UnaryOp(99), 0, a, a) })
-	mustPanic(t, "Softmax length", func() { be.SoftmaxForward(2, 2, a, a) })
+	mustPanic(t, "Softmax length", func() { be.SoftmaxForward(kernels.SoftmaxParams{Rows: 2, Cols: 2}, a, a) })
 	mustPanic(t, "Pad reflect too wide", func() {
 		be.Pad(kernels.PadParams{N: 1, C: 1, H: 2, W: 3, Top: 2, Mode: kernels.PadReflect}, a, b)
 	})

@@ -8,23 +8,14 @@ import (
 	"github.com/semgan/semgan/kernels"
 )
 
-// checkConv panics, naming fn, if p is invalid or a buffer has the wrong
-// length.
-func checkConv(fn string, p kernels.ConvParams, bufs ...arg) {
-	if err := p.Validate(); err != nil {
-		panic("cuda: " + fn + ": " + err.Error())
-	}
-	checkLens(fn, func() string { return convShape(p) }, bufs...)
+// checkConv panics, naming fn, if err (from p's contract) is not nil or p
+// is beyond the device's limits.
+func checkConv(fn string, p kernels.ConvParams, err error) {
+	must(fn, err)
 	if p.N > maxGridYZ {
 		panic(fmt.Sprintf("cuda: %s: batch %d larger than %d", fn, p.N, maxGridYZ))
 	}
 	checkInt32(fn, p.XLen(), p.YLen(), p.WLen(), p.N*p.OutH()*p.OutW())
-}
-
-// convShape describes p in panic messages.
-func convShape(p kernels.ConvParams) string {
-	return fmt.Sprintf("[N=%d InC=%d %dx%d] * [OutC=%d %dx%d] stride %dx%d pad %dx%d -> %dx%d",
-		p.N, p.InC, p.InH, p.InW, p.OutC, p.KH, p.KW, p.StrideH, p.StrideW, p.PadH, p.PadW, p.OutH(), p.OutW())
 }
 
 // convArgs returns the CONV_ARGS slots of conv.cu.
@@ -42,8 +33,7 @@ func tiles(n int) int { return (n + tile - 1) / tile }
 func (be *Backend) ConvForward(p kernels.ConvParams, x, w, bias, y kernels.Buffer) {
 	const fn = "ConvForward"
 	xb, wb, bb, yb := be.unwrap(fn, x), be.unwrap(fn, w), be.unwrap(fn, bias), be.unwrap(fn, y)
-	checkConv(fn, p, arg{"x", xb, p.XLen(), false}, arg{"w", wb, p.WLen(), false},
-		arg{"bias", bb, p.OutC, true}, arg{"y", yb, p.YLen(), false})
+	checkConv(fn, p, p.CheckForward(ln(xb), ln(wb), ln(bb), ln(yb)))
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	grid := dim3{tiles(p.OutH() * p.OutW()), tiles(p.OutC), p.N}
@@ -57,7 +47,7 @@ func (be *Backend) ConvForward(p kernels.ConvParams, x, w, bias, y kernels.Buffe
 func (be *Backend) ConvBackwardData(p kernels.ConvParams, dy, w, dx kernels.Buffer) {
 	const fn = "ConvBackwardData"
 	dyb, wb, dxb := be.unwrap(fn, dy), be.unwrap(fn, w), be.unwrap(fn, dx)
-	checkConv(fn, p, arg{"dy", dyb, p.YLen(), false}, arg{"w", wb, p.WLen(), false}, arg{"dx", dxb, p.XLen(), false})
+	checkConv(fn, p, p.CheckBackwardData(ln(dyb), ln(wb), ln(dxb)))
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	grid := dim3{tiles(p.InH * p.InW), tiles(p.InC), p.N}
@@ -81,8 +71,7 @@ func filterSplits(outTiles, reduction int) (splits, chunk int) {
 func (be *Backend) ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias kernels.Buffer) {
 	const fn = "ConvBackwardFilter"
 	xb, dyb, dwb, dbb := be.unwrap(fn, x), be.unwrap(fn, dy), be.unwrap(fn, dw), be.unwrap(fn, dbias)
-	checkConv(fn, p, arg{"x", xb, p.XLen(), false}, arg{"dy", dyb, p.YLen(), false},
-		arg{"dw", dwb, p.WLen(), true}, arg{"dbias", dbb, p.OutC, true})
+	checkConv(fn, p, p.CheckBackwardFilter(ln(xb), ln(dyb), ln(dwb), ln(dbb)))
 	s := p.OutH() * p.OutW()
 	be.mu.Lock()
 	defer be.mu.Unlock()

@@ -2,27 +2,15 @@
 
 package cuda
 
-import (
-	"fmt"
-
-	"github.com/semgan/semgan/kernels"
-)
-
-// checkUnaryOp panics, naming fn, if op is not a kernels.UnaryOp.
-func checkUnaryOp(fn string, op kernels.UnaryOp) {
-	if op < kernels.ReLU || op > kernels.Abs {
-		panic(fmt.Sprintf("cuda: %s: unknown op %v", fn, op))
-	}
-}
+import "github.com/semgan/semgan/kernels"
 
 // Unary computes y = op(x) elementwise (see kernels.UnaryOp); alpha is the
 // slope of LeakyReLU, the factor of Scale and the addend of AddScalar. y may
 // be x. It panics if the lengths differ or op is unknown.
 func (be *Backend) Unary(op kernels.UnaryOp, alpha float32, x, y kernels.Buffer) {
 	const fn = "Unary"
-	checkUnaryOp(fn, op)
 	xb, yb := be.unwrap(fn, x), be.unwrap(fn, y)
-	checkLens(fn, op.String, arg{"x", xb, yb.n, false})
+	must(fn, op.CheckForward(ln(xb), ln(yb)))
 	checkInt32(fn, xb.n)
 	if xb.n == 0 {
 		return
@@ -40,15 +28,9 @@ func (be *Backend) Unary(op kernels.UnaryOp, alpha float32, x, y kernels.Buffer)
 // differs from dy's or op is unknown.
 func (be *Backend) UnaryBackward(op kernels.UnaryOp, alpha float32, x, y, dy, dx kernels.Buffer) {
 	const fn = "UnaryBackward"
-	checkUnaryOp(fn, op)
-	needX := op == kernels.ReLU || op == kernels.LeakyReLU || op == kernels.Square || op == kernels.Abs
-	needY := op == kernels.Tanh || op == kernels.Sigmoid || op == kernels.Exp
 	xb, yb, dyb, dxb := be.unwrap(fn, x), be.unwrap(fn, y), be.unwrap(fn, dy), be.unwrap(fn, dx)
-	if dyb == nil {
-		panic("cuda: UnaryBackward: dy is nil")
-	}
+	must(fn, op.CheckBackward(ln(xb), ln(yb), ln(dyb), ln(dxb)))
 	n := dyb.n
-	checkLens(fn, op.String, arg{"x", xb, n, !needX}, arg{"y", yb, n, !needY}, arg{"dx", dxb, n, true})
 	checkInt32(fn, n)
 	if dxb == nil || n == 0 {
 		return
@@ -65,12 +47,9 @@ func (be *Backend) UnaryBackward(op kernels.UnaryOp, alpha float32, x, y, dy, dx
 func (be *Backend) Binary(op kernels.BinaryOp, p kernels.BroadcastParams, a, b, y kernels.Buffer) {
 	const fn = "Binary"
 	ab, bb, yb := be.unwrap(fn, a), be.unwrap(fn, b), be.unwrap(fn, y)
-	checkBroadcast(fn, p, "a", ab, "b", bb)
-	checkLens(fn, text("the full shape"), arg{"y", yb, p.Len(), false})
-	if op < kernels.Add || op > kernels.Div {
-		panic(fmt.Sprintf("cuda: %s: unknown op %v", fn, op))
-	}
+	must(fn, p.CheckBinary(op, ln(ab), ln(bb), ln(yb)))
 	n := p.Len()
+	checkInt32(fn, n)
 	if n == 0 {
 		return
 	}
@@ -87,7 +66,7 @@ func (be *Backend) Binary(op kernels.BinaryOp, p kernels.BroadcastParams, a, b, 
 func (be *Backend) Axpby(alpha float32, x kernels.Buffer, beta float32, y kernels.Buffer) {
 	const fn = "Axpby"
 	xb, yb := be.unwrap(fn, x), be.unwrap(fn, y)
-	checkLens(fn, text("x and y"), arg{"x", xb, yb.n, false})
+	must(fn, kernels.CheckAxpby(ln(xb), ln(yb)))
 	checkInt32(fn, xb.n)
 	if xb.n == 0 {
 		return
@@ -108,7 +87,8 @@ const sumToBlockMin = 256
 func (be *Backend) SumTo(p kernels.BroadcastParams, x, y kernels.Buffer) {
 	const fn = "SumTo"
 	xb, yb := be.unwrap(fn, x), be.unwrap(fn, y)
-	checkBroadcast(fn, p, "x", xb, "y", yb)
+	must(fn, p.CheckSumTo(ln(xb), ln(yb)))
+	checkInt32(fn, p.Len())
 	if p.Len() == 0 {
 		return
 	}

@@ -2,11 +2,7 @@
 
 package cuda
 
-import (
-	"fmt"
-
-	"github.com/semgan/semgan/kernels"
-)
+import "github.com/semgan/semgan/kernels"
 
 // tile is the side of the square tile of C that one block of the matrix
 // product kernels computes (TILE_M = TILE_N in tile.cuh).
@@ -26,19 +22,7 @@ const maxGridYZ = 65535
 func (be *Backend) Gemm(p kernels.GemmParams, a, b, c kernels.Buffer) {
 	const fn = "Gemm"
 	ab, bb, cb := be.unwrap(fn, a), be.unwrap(fn, b), be.unwrap(fn, c)
-	if ab == nil || bb == nil || cb == nil {
-		panic("cuda: Gemm: nil buffer")
-	}
-	if err := p.Validate(ab.n, bb.n, cb.n); err != nil {
-		panic("cuda: Gemm: " + err.Error())
-	}
-	if p.StrideA < 0 || p.StrideB < 0 || p.StrideC < 0 {
-		panic(fmt.Sprintf("cuda: Gemm: negative stride %d/%d/%d", p.StrideA, p.StrideB, p.StrideC))
-	}
-	if p.Batch > 1 && p.StrideC < p.M*p.N && p.M*p.N > 0 {
-		panic(fmt.Sprintf("cuda: Gemm: C batch entries overlap: StrideC=%d < M*N=%d*%d with batch %d",
-			p.StrideC, p.M, p.N, p.Batch))
-	}
+	must(fn, p.Check(ln(ab), ln(bb), ln(cb)))
 	checkInt32(fn, p.M*p.K, p.K*p.N, p.M*p.N)
 	if p.M == 0 || p.N == 0 {
 		return

@@ -2,24 +2,7 @@
 
 package cuda
 
-import (
-	"fmt"
-
-	"github.com/semgan/semgan/kernels"
-)
-
-// checkReduce panics, naming fn, if op is unknown or, for the ops with two
-// operands, b is not as long as a.
-func checkReduce(fn string, op kernels.ReduceOp, a, b *buffer) {
-	switch op {
-	case kernels.Sum, kernels.Mean:
-	case kernels.MeanAbsDiff, kernels.MeanSquaredDiff:
-		checkLens(fn, op.String, arg{"b", b, a.n, false})
-	default:
-		panic(fmt.Sprintf("cuda: %s: unknown op %v", fn, op))
-	}
-	checkInt32(fn, a.n)
-}
+import "github.com/semgan/semgan/kernels"
 
 // Reduce writes op(a, b) into out[0] (see kernels.ReduceOp); b is ignored
 // for Sum and Mean. The mean of no elements is NaN. It panics if a buffer
@@ -27,11 +10,8 @@ func checkReduce(fn string, op kernels.ReduceOp, a, b *buffer) {
 func (be *Backend) Reduce(op kernels.ReduceOp, a, b, out kernels.Buffer) {
 	const fn = "Reduce"
 	ab, bb, ob := be.unwrap(fn, a), be.unwrap(fn, b), be.unwrap(fn, out)
-	checkLens(fn, op.String, arg{"out", ob, 1, false})
-	if ab == nil {
-		panic("cuda: Reduce: a is nil")
-	}
-	checkReduce(fn, op, ab, bb)
+	must(fn, op.CheckForward(ln(ab), ln(bb), ln(ob)))
+	checkInt32(fn, ab.n)
 	if op == kernels.Sum || op == kernels.Mean {
 		bb = nil
 	}
@@ -52,15 +32,9 @@ func (be *Backend) ReduceBackward(op kernels.ReduceOp, a, b, dout, da, db kernel
 	const fn = "ReduceBackward"
 	ab, bb, gb := be.unwrap(fn, a), be.unwrap(fn, b), be.unwrap(fn, dout)
 	dab, dbb := be.unwrap(fn, da), be.unwrap(fn, db)
-	if ab == nil {
-		panic("cuda: ReduceBackward: a is nil")
-	}
-	checkReduce(fn, op, ab, bb)
+	must(fn, op.CheckBackward(ln(ab), ln(bb), ln(gb), ln(dab), ln(dbb)))
+	checkInt32(fn, ab.n)
 	n := ab.n
-	checkLens(fn, op.String, arg{"dout", gb, 1, false}, arg{"da", dab, n, true}, arg{"db", dbb, n, true})
-	if (op == kernels.Sum || op == kernels.Mean) && dbb != nil {
-		panic(fmt.Sprintf("cuda: %s: db given for %v, which has no b", fn, op))
-	}
 	if op == kernels.Sum || op == kernels.Mean {
 		bb = nil
 	}
