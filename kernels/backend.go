@@ -52,6 +52,27 @@ type Backend interface {
 	// PadBackward accumulates into dx the gradient of Pad from dy.
 	PadBackward(p PadParams, dy, dx Buffer)
 
+	// CopyBlocks copies (or, with p.Accumulate, adds) the blocks p
+	// describes from src into dst: strided copies between parts of two
+	// buffers, which Copy (whole buffers only) cannot do. src and dst must
+	// be different buffers.
+	CopyBlocks(p BlockCopyParams, src, dst Buffer)
+
+	// MaxPoolForward writes into y the maximum of each window of x. A NaN
+	// in a window makes its maximum NaN.
+	MaxPoolForward(p PoolParams, x, y Buffer)
+	// MaxPoolBackward accumulates dy into dx at the element each window's
+	// maximum came from (the first one, in row-major order, among equal
+	// maxima), found again from x.
+	MaxPoolBackward(p PoolParams, x, dy, dx Buffer)
+	// AvgPoolForward writes into y the average of each window of x (see
+	// PoolParams for the divisor).
+	AvgPoolForward(p PoolParams, x, y Buffer)
+	// AvgPoolBackward accumulates into dx the gradient of AvgPoolForward:
+	// each dy element divided by its window's divisor, added to the
+	// window's input elements.
+	AvgPoolBackward(p PoolParams, dy, dx Buffer)
+
 	// InstanceNormForward normalises each (n, c) plane of x over its S
 	// elements: y = (x-mean)*rstd*gamma[c] + beta[c]. gamma and beta are nil
 	// without affine parameters. mean and rstd (N*C each) are written for the

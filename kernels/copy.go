@@ -38,13 +38,3 @@ func (p BlockCopyParams) Validate(srcLen, dstLen int) error {
 	}
 	return nil
 }
-
-// BlockCopier is an optional part of a Backend: strided copies between
-// sub-ranges of two buffers, which Backend.Copy (whole buffers only) cannot
-// do. Callers test for it with a type assertion; the tensor package falls
-// back to zero padding (Pad and PadBackward), which every backend has.
-type BlockCopier interface {
-	// CopyBlocks copies (or, with p.Accumulate, adds) the blocks p
-	// describes from src into dst. src and dst must be different buffers.
-	CopyBlocks(p BlockCopyParams, src, dst Buffer)
-}

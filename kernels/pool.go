@@ -57,24 +57,3 @@ func (p PoolParams) Validate() error {
 	}
 	return nil
 }
-
-// Pooling is an optional part of a Backend: max and average pooling,
-// forward and backward. Callers test for it with a type assertion and fall
-// back to computing on the host (the tensor package does), so a backend
-// that lacks it still works, only slower.
-type Pooling interface {
-	// MaxPoolForward writes into y the maximum of each window of x. A NaN
-	// in a window makes its maximum NaN.
-	MaxPoolForward(p PoolParams, x, y Buffer)
-	// MaxPoolBackward accumulates dy into dx at the element each window's
-	// maximum came from (the first one, in row-major order, among equal
-	// maxima), found again from x.
-	MaxPoolBackward(p PoolParams, x, dy, dx Buffer)
-	// AvgPoolForward writes into y the average of each window of x (see
-	// PoolParams for the divisor).
-	AvgPoolForward(p PoolParams, x, y Buffer)
-	// AvgPoolBackward accumulates into dx the gradient of AvgPoolForward:
-	// each dy element divided by its window's divisor, added to the window's
-	// input elements.
-	AvgPoolBackward(p PoolParams, dy, dx Buffer)
-}

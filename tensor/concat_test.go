@@ -46,7 +46,7 @@ func TestConcat(t *testing.T) {
 		y, yo := tensor.Concat(tc.dim, ts...), tensor.Concat(tc.dim, tso...)
 		want := concatRef(tc.dim, ts...)
 		assert.Equal(t, want, y.Data(), "%v", tc.shapes)
-		assert.Equal(t, want, yo.Data(), "%v through padding", tc.shapes)
+		assert.Equal(t, want, yo.Data(), "%v on another device", tc.shapes)
 		assert.Equal(t, y.Shape(), yo.Shape())
 
 		// Backward: each gradient gets its own part of dy, added to what it
@@ -70,7 +70,7 @@ func TestConcat(t *testing.T) {
 				continue
 			}
 			parts = append(parts, tensor.Add(dx, tensor.Full(-1, 1)))
-			assert.Equal(t, dx.Data(), dxso[i].Data(), "%v: gradient %d through padding", tc.shapes, i)
+			assert.Equal(t, dx.Data(), dxso[i].Data(), "%v: gradient %d on another device", tc.shapes, i)
 		}
 		back := concatRef(tc.dim, parts...)
 		for i, v := range dy.Data() {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/semgan/semgan/kernels"
-	"github.com/semgan/semgan/kernels/cpu"
 )
 
 // PoolOpts are the hyper-parameters of a square-window pooling, as the
@@ -33,27 +32,13 @@ func poolParams(op string, x *Tensor, o PoolOpts) kernels.PoolParams {
 	return p
 }
 
-// pooling returns dev's pooling primitives, or nil if dev has none and the
-// host must compute.
-func pooling(dev kernels.Backend) kernels.Pooling {
-	pl, _ := dev.(kernels.Pooling)
-	return pl
-}
-
 // MaxPool2d returns the maximum of each window of x [N, C, H, W], as
-// torch's max_pool2d: [N, C, OutH, OutW]. On a backend without
-// kernels.Pooling it computes on the host. It panics on a rank other than 4
+// torch's max_pool2d: [N, C, OutH, OutW]. It panics on a rank other than 4
 // or options the input cannot take (see kernels.PoolParams.Validate).
 func MaxPool2d(x *Tensor, o PoolOpts) *Tensor {
 	p := poolParams("MaxPool2d", x, o)
 	y := New(x.dev, p.N, p.C, p.OutH(), p.OutW())
-	if pl := pooling(x.dev); pl != nil {
-		pl.MaxPoolForward(p, x.buf, y.buf)
-		return y
-	}
-	ys := make([]float32, y.Len())
-	cpu.MaxPoolForward(p, x.Data(), ys)
-	y.SetData(ys)
+	x.dev.MaxPoolForward(p, x.buf, y.buf)
 	return y
 }
 
@@ -65,29 +50,16 @@ func MaxPool2dBackward(x *Tensor, o PoolOpts, dy, dx *Tensor) {
 	mustSameDevice("MaxPool2dBackward", x, dy, dx)
 	mustShape("MaxPool2dBackward", "dy", dy, p.N, p.C, p.OutH(), p.OutW())
 	mustShape("MaxPool2dBackward", "dx", dx, x.shape...)
-	if pl := pooling(x.dev); pl != nil {
-		pl.MaxPoolBackward(p, x.buf, dy.buf, dx.buf)
-		return
-	}
-	dxs := dx.Data()
-	cpu.MaxPoolBackward(p, x.Data(), dy.Data(), dxs)
-	dx.SetData(dxs)
+	x.dev.MaxPoolBackward(p, x.buf, dy.buf, dx.buf)
 }
 
 // AvgPool2d returns the average of each window of x [N, C, H, W], as
 // torch's avg_pool2d (with count_include_pad as o.CountIncludePad says):
-// [N, C, OutH, OutW]. On a backend without kernels.Pooling it computes on
-// the host. It panics as MaxPool2d does.
+// [N, C, OutH, OutW]. It panics as MaxPool2d does.
 func AvgPool2d(x *Tensor, o PoolOpts) *Tensor {
 	p := poolParams("AvgPool2d", x, o)
 	y := New(x.dev, p.N, p.C, p.OutH(), p.OutW())
-	if pl := pooling(x.dev); pl != nil {
-		pl.AvgPoolForward(p, x.buf, y.buf)
-		return y
-	}
-	ys := make([]float32, y.Len())
-	cpu.AvgPoolForward(p, x.Data(), ys)
-	y.SetData(ys)
+	x.dev.AvgPoolForward(p, x.buf, y.buf)
 	return y
 }
 
@@ -98,13 +70,7 @@ func AvgPool2dBackward(x *Tensor, o PoolOpts, dy, dx *Tensor) {
 	mustSameDevice("AvgPool2dBackward", x, dy, dx)
 	mustShape("AvgPool2dBackward", "dy", dy, p.N, p.C, p.OutH(), p.OutW())
 	mustShape("AvgPool2dBackward", "dx", dx, x.shape...)
-	if pl := pooling(x.dev); pl != nil {
-		pl.AvgPoolBackward(p, dy.buf, dx.buf)
-		return
-	}
-	dxs := dx.Data()
-	cpu.AvgPoolBackward(p, dy.Data(), dxs)
-	dx.SetData(dxs)
+	x.dev.AvgPoolBackward(p, dy.buf, dx.buf)
 }
 
 // planeBroadcast describes a value per (n, c) plane broadcast over the

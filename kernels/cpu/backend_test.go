@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/kernels/internal/kerneltest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -226,4 +227,8 @@ func TestBackendForeignBuffer(t *testing.T) {
 	assert.Panics(t, func() {
 		be.Gemm(kernels.GemmParams{M: 2, N: 2, K: 1, Batch: 1}, foreign{}, ok, ok)
 	})
+}
+
+func TestBackendMethods(t *testing.T) {
+	kerneltest.CheckMethods(t, New())
 }

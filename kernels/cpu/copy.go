@@ -41,5 +41,3 @@ func (*Backend) CopyBlocks(p kernels.BlockCopyParams, src, dst kernels.Buffer) {
 	}
 	CopyBlocks(p, unwrap("CopyBlocks", src), unwrap("CopyBlocks", dst))
 }
-
-var _ kernels.BlockCopier = (*Backend)(nil)

@@ -175,5 +175,3 @@ func (*Backend) AvgPoolForward(p kernels.PoolParams, x, y kernels.Buffer) {
 func (*Backend) AvgPoolBackward(p kernels.PoolParams, dy, dx kernels.Buffer) {
 	AvgPoolBackward(p, unwrap("AvgPoolBackward", dy), unwrap("AvgPoolBackward", dx))
 }
-
-var _ kernels.Pooling = (*Backend)(nil)

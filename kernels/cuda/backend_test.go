@@ -306,6 +306,67 @@ func TestPad(t *testing.T) {
 	}
 }
 
+func TestPool(t *testing.T) {
+	h := newHarness(t, 17)
+	cases := []kernels.PoolParams{
+		{N: 2, C: 3, H: 7, W: 9, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{N: 2, C: 3, H: 7, W: 9, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, CountIncludePad: true},
+		{N: 1, C: 5, H: 11, W: 8, KH: 3, KW: 2, StrideH: 2, StrideW: 2},
+		{N: 3, C: 2, H: 9, W: 13, KH: 3, KW: 5, StrideH: 2, StrideW: 3, PadH: 1, PadW: 2},
+		{N: 1, C: 1, H: 35, W: 35, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, CountIncludePad: true},
+	}
+	for _, p := range cases {
+		name := p.String()
+		xs := h.values(p.XLen())
+		for i := range xs {
+			if i%7 == 3 {
+				xs[i] = xs[i-1] // ties: the first maximum wins on both
+			}
+		}
+		x := h.upload(xs)
+		y := h.nan(p.YLen())
+		h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) { be.MaxPoolForward(p, a(x), a(y)) })
+		h.check("MaxPoolForward "+name, y, 0, 0)
+		dy, dx := h.rand(p.YLen()), h.rand(p.XLen())
+		h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) { be.MaxPoolBackward(p, a(x), a(dy), a(dx)) })
+		h.check("MaxPoolBackward "+name, dx, tolElem, tolElem)
+		y = h.nan(p.YLen())
+		h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) { be.AvgPoolForward(p, a(x), a(y)) })
+		h.check("AvgPoolForward "+name, y, tolElem, tolElem)
+		dx = h.rand(p.XLen())
+		h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) { be.AvgPoolBackward(p, a(dy), a(dx)) })
+		h.check("AvgPoolBackward "+name, dx, tolElem, tolElem)
+	}
+}
+
+func TestCopyBlocks(t *testing.T) {
+	h := newHarness(t, 18)
+	for _, p := range []kernels.BlockCopyParams{
+		{Count: 3, Len: 5, SrcStride: 5, DstOffset: 2, DstStride: 12},
+		{Count: 4, Len: 1, SrcOffset: 3, SrcStride: 2, DstStride: 1},
+		{Count: 1, Len: 301, SrcOffset: 1, DstOffset: 4},
+		{Count: 2, Len: 3, DstOffset: 1, DstStride: 3}, // one source block twice
+		{Count: 37, Len: 29, SrcOffset: 7, SrcStride: 31, DstOffset: 5, DstStride: 40},
+		{Count: 0, Len: 3},
+	} {
+		for _, acc := range []bool{false, true} {
+			p.Accumulate = acc
+			srcLen := max(p.SrcOffset+max(p.Count-1, 0)*p.SrcStride+p.Len, 1) + 2
+			dstLen := max(p.DstOffset+max(p.Count-1, 0)*p.DstStride+p.Len, 1) + 3
+			src, dst := h.rand(srcLen), h.rand(dstLen)
+			h.both(func(be kernels.Backend, a func(pair) kernels.Buffer) { be.CopyBlocks(p, a(src), a(dst)) })
+			h.check(fmt.Sprintf("CopyBlocks %+v", p), dst, tolElem, 0)
+		}
+	}
+	be := h.gpu
+	a := be.Alloc(10)
+	defer be.Free(a)
+	mustPanic(t, "CopyBlocks same buffer", func() { be.CopyBlocks(kernels.BlockCopyParams{Count: 1, Len: 2, DstOffset: 3}, a, a) })
+	mustPanic(t, "CopyBlocks past the end", func() {
+		be.CopyBlocks(kernels.BlockCopyParams{Count: 2, Len: 6, SrcStride: 6, DstStride: 6}, a, be.Alloc(12))
+	})
+}
+
 func TestInstanceNorm(t *testing.T) {
 	h := newHarness(t, 5)
 	for _, p := range []kernels.NormParams{{N: 2, C: 3, S: 37, Eps: 1e-5}, {N: 1, C: 2, S: 300, Eps: 1e-3}} {
@@ -639,4 +700,10 @@ func TestProfile(t *testing.T) {
 	if prof := be.Profile(); len(prof) != 0 {
 		t.Errorf("profile after ResetProfile: %+v", prof)
 	}
+}
+
+func TestBackendMethods(t *testing.T) {
+	h := newHarness(t, 19)
+	kerneltest.CheckMethods(t, h.gpu, "CachedBytes", "Device", "Profile", "Release", "ResetProfile")
+	kerneltest.CheckMethods(t, h.cpu)
 }

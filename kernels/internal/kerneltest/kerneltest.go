@@ -1,11 +1,16 @@
 // Package kerneltest holds what the tests of every backend share: the
-// comparison of a kernel's output with a reference.
+// comparison of a kernel's output with a reference, and the check that a
+// backend offers its ops through kernels.Backend alone.
 package kerneltest
 
 import (
 	"fmt"
 	"math"
+	"reflect"
+	"slices"
 	"testing"
+
+	"github.com/semgan/semgan/kernels"
 )
 
 // CloseTo reports, with t.Errorf, the elements of got farther from want
@@ -45,4 +50,33 @@ func CloseTo[T float32 | float64](t testing.TB, name string, got []float32, want
 	}
 	t.Logf("%s: %d elements, max error %.3g", name, len(want), maxErr)
 	return true
+}
+
+// Ops returns the names of the methods of kernels.Backend: every primitive a
+// backend implements, sorted.
+func Ops() []string {
+	it := reflect.TypeFor[kernels.Backend]()
+	names := make([]string, it.NumMethod())
+	for i := range names {
+		names[i] = it.Method(i).Name
+	}
+	return names // reflect lists methods sorted by name
+}
+
+// CheckMethods reports, with t.Errorf, every exported method of be's type
+// that is neither in kernels.Backend nor in extras (the backend's own
+// methods, such as statistics): an op offered outside the interface, as an
+// optional extra that callers must test for, would show up here. It logs
+// the ops be implements.
+func CheckMethods(t testing.TB, be kernels.Backend, extras ...string) {
+	t.Helper()
+	ops := Ops()
+	bt := reflect.TypeOf(be)
+	for i := range bt.NumMethod() {
+		name := bt.Method(i).Name
+		if !slices.Contains(ops, name) && !slices.Contains(extras, name) {
+			t.Errorf("%s: method %s is not part of kernels.Backend", be.Name(), name)
+		}
+	}
+	t.Logf("%s implements %d ops: %v", be.Name(), len(ops), ops)
 }
