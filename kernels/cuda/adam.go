@@ -28,6 +28,6 @@ func (be *Backend) Adam(p kernels.AdamParams, param, grad, m, v kernels.Buffer) 
 	c1, c2 := float32(1-float64(p.Beta1)), float32(1-float64(p.Beta2))
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "adam_f32", blocksFor(n), block1(n), 0, ptr(pb), ptr(gb), ptr(mb), ptr(vb), argF32(step),
-		argF32(sqrtBc2), argF32(p.Beta1), argF32(p.Beta2), argF32(c1), argF32(c2), argF32(p.Eps), argInt(n))
+	be.launchAdam(fn, blocksFor(n), block1(n), 0, ptr(pb), ptr(gb), ptr(mb), ptr(vb), step, sqrtBc2, p.Beta1,
+		p.Beta2, c1, c2, p.Eps, n)
 }

@@ -50,9 +50,8 @@ func (be *Backend) AttentionForward(p kernels.AttentionParams, q, k, v, o, lse k
 	t, shared := attnTile(fn, p, func(t int) int { return 2*p.Dk*t + 2*p.Dv*t + t*(t+1) + 3*t })
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "attention_forward_f32", dim3{(p.Nq + t - 1) / t, p.Batch, 1}, attnBlock(p, t), shared,
-		ptr(qb), ptr(kb), ptr(vb), ptr(ob), ptr(lb), argInt(p.Dk), argInt(p.Dv), argInt(p.Nq), argInt(p.Nk),
-		argF32(p.Scale), argInt(t))
+	be.launchAttentionForward(fn, dim3{(p.Nq + t - 1) / t, p.Batch, 1}, attnBlock(p, t), shared,
+		ptr(qb), ptr(kb), ptr(vb), ptr(ob), ptr(lb), p.Dk, p.Dv, p.Nq, p.Nk, p.Scale, t)
 }
 
 // AttentionBackward accumulates dq, dk and dv (any may be nil) from do,
@@ -72,21 +71,17 @@ func (be *Backend) AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse,
 	rows := p.Batch * p.Nq
 	d := be.allocLocked(rows)
 	defer be.freeLocked(d)
-	be.launch(fn, "attention_rowdot_f32", blocksFor(rows), block1(rows), 0, ptr(ob), ptr(dob), ptr(d),
-		argInt(p.Dv), argInt(p.Nq), argInt(rows))
-	common := []uint64{argInt(p.Dk), argInt(p.Dv), argInt(p.Nq), argInt(p.Nk), argF32(p.Scale)}
+	be.launchAttentionRowdot(fn, blocksFor(rows), block1(rows), 0, ptr(ob), ptr(dob), ptr(d), p.Dv, p.Nq, rows)
 	if dqb != nil {
 		// Qs, Ks, dQs, dOs, Vs, dS, lse, D: see attention_backward_dq_f32.
 		t, shared := attnTile(fn, p, func(t int) int { return 3*p.Dk*t + 2*p.Dv*t + t*(t+1) + 2*t })
-		be.launch(fn, "attention_backward_dq_f32", dim3{(p.Nq + t - 1) / t, p.Batch, 1}, attnBlock(p, t), shared,
-			append([]uint64{ptr(qb), ptr(kb), ptr(vb), ptr(lb), ptr(d), ptr(dob), ptr(dqb)},
-				append(common, argInt(t))...)...)
+		be.launchAttentionBackwardDq(fn, dim3{(p.Nq + t - 1) / t, p.Batch, 1}, attnBlock(p, t), shared,
+			ptr(qb), ptr(kb), ptr(vb), ptr(lb), ptr(d), ptr(dob), ptr(dqb), p.Dk, p.Dv, p.Nq, p.Nk, p.Scale, t)
 	}
 	if dkb != nil || dvb != nil {
 		// Ks, Qs, dKs, Vs, dOs, dVs, P, dS, lse, D: see attention_backward_dkdv_f32.
 		t, shared := attnTile(fn, p, func(t int) int { return 3*p.Dk*t + 3*p.Dv*t + 2*t*(t+1) + 2*t })
-		be.launch(fn, "attention_backward_dkdv_f32", dim3{(p.Nk + t - 1) / t, p.Batch, 1}, attnBlock(p, t), shared,
-			append([]uint64{ptr(qb), ptr(kb), ptr(vb), ptr(lb), ptr(d), ptr(dob), ptr(dkb), ptr(dvb)},
-				append(common, argInt(t))...)...)
+		be.launchAttentionBackwardDkdv(fn, dim3{(p.Nk + t - 1) / t, p.Batch, 1}, attnBlock(p, t), shared,
+			ptr(qb), ptr(kb), ptr(vb), ptr(lb), ptr(d), ptr(dob), ptr(dkb), ptr(dvb), p.Dk, p.Dv, p.Nq, p.Nk, p.Scale, t)
 	}
 }

@@ -247,11 +247,19 @@ func (be *Backend) unwrap(method string, b kernels.Buffer) *buffer {
 }
 
 // ptr returns the device address of b, 0 for nil.
-func ptr(b *buffer) uint64 {
+func ptr(b *buffer) devPtr {
 	if b == nil {
 		return 0
 	}
-	return argPtr(b.ptr)
+	return b.ptr
+}
+
+// flag returns v as the 0 or 1 of a kernel's int flag.
+func flag(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 // check keeps err, the first device error, for Synchronize.
@@ -261,7 +269,9 @@ func (be *Backend) check(method string, err error) {
 	}
 }
 
-// launch runs a kernel for method; be.mu is held.
+// launch runs a kernel for method; be.mu is held. Only the typed
+// launchers of launch_gen.go call it, so that the kernel's name and the
+// number and types of its arguments are checked by the compiler.
 func (be *Backend) launch(method, kernel string, grid, block dim3, shared int, args ...uint64) {
 	if be.profile != nil {
 		be.check(method, be.drv.synchronize()) // the work queued before is not this kernel's

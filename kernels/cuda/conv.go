@@ -18,11 +18,10 @@ func checkConv(fn string, p kernels.ConvParams, err error) {
 	checkInt32(fn, p.XLen(), p.YLen(), p.WLen(), p.N*p.OutH()*p.OutW())
 }
 
-// convArgs returns the CONV_ARGS slots of conv.cu.
-func convArgs(p kernels.ConvParams) []uint64 {
-	return []uint64{argInt(p.N), argInt(p.InC), argInt(p.InH), argInt(p.InW), argInt(p.OutC), argInt(p.KH),
-		argInt(p.KW), argInt(p.StrideH), argInt(p.StrideW), argInt(p.PadH), argInt(p.PadW), argInt(p.OutH()),
-		argInt(p.OutW())}
+// convDims returns the CONV_ARGS of conv.cu for p.
+func convDims(p kernels.ConvParams) convArgs {
+	return convArgs{N: p.N, InC: p.InC, InH: p.InH, InW: p.InW, OutC: p.OutC, KH: p.KH, KW: p.KW,
+		SH: p.StrideH, SW: p.StrideW, PH: p.PadH, PW: p.PadW, OutH: p.OutH(), OutW: p.OutW()}
 }
 
 // tiles returns the number of tiles covering n.
@@ -37,8 +36,7 @@ func (be *Backend) ConvForward(p kernels.ConvParams, x, w, bias, y kernels.Buffe
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	grid := dim3{tiles(p.OutH() * p.OutW()), tiles(p.OutC), p.N}
-	be.launch(fn, "conv_forward_f32", grid, tileBlock, 0,
-		append([]uint64{ptr(xb), ptr(wb), ptr(bb), ptr(yb)}, convArgs(p)...)...)
+	be.launchConvForward(fn, grid, tileBlock, 0, ptr(xb), ptr(wb), ptr(bb), ptr(yb), convDims(p))
 }
 
 // ConvBackwardData accumulates dx += conv^T(dy, w), the forward pass of a
@@ -51,8 +49,7 @@ func (be *Backend) ConvBackwardData(p kernels.ConvParams, dy, w, dx kernels.Buff
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	grid := dim3{tiles(p.InH * p.InW), tiles(p.InC), p.N}
-	be.launch(fn, "conv_backward_data_f32", grid, tileBlock, 0,
-		append([]uint64{ptr(dyb), ptr(wb), ptr(dxb)}, convArgs(p)...)...)
+	be.launchConvBackwardData(fn, grid, tileBlock, 0, ptr(dyb), ptr(wb), ptr(dxb), convDims(p))
 }
 
 // filterSplits returns how many parts the N*S reduction of the filter
@@ -76,14 +73,14 @@ func (be *Backend) ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias ker
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	if dbb != nil {
-		be.launch(fn, "conv_bias_grad_f32", dim3{min(p.OutC, maxBlocks), 1, 1}, block1(p.N*s), 0,
-			ptr(dyb), ptr(dbb), argInt(p.N), argInt(p.OutC), argInt(s))
+		be.launchConvBiasGrad(fn, dim3{min(p.OutC, maxBlocks), 1, 1}, block1(p.N*s), 0,
+			ptr(dyb), ptr(dbb), p.N, p.OutC, s)
 	}
 	if dwb == nil {
 		return
 	}
 	k := p.InC * p.KH * p.KW
 	splits, chunk := filterSplits(tiles(k)*tiles(p.OutC), p.N*s)
-	be.launch(fn, "conv_backward_filter_f32", dim3{tiles(k), tiles(p.OutC), splits}, tileBlock, 0,
-		append([]uint64{ptr(xb), ptr(dyb), ptr(dwb), argInt(chunk)}, convArgs(p)...)...)
+	be.launchConvBackwardFilter(fn, dim3{tiles(k), tiles(p.OutC), splits}, tileBlock, 0,
+		ptr(xb), ptr(dyb), ptr(dwb), chunk, convDims(p))
 }

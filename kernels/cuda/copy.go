@@ -29,6 +29,6 @@ func (be *Backend) CopyBlocks(p kernels.BlockCopyParams, src, dst kernels.Buffer
 	}
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "copy_blocks_f32", blocksFor(n), block1(n), 0, ptr(sb), ptr(db), argInt(p.Count), argInt(p.Len),
-		argInt(p.SrcOffset), argInt(p.SrcStride), argInt(p.DstOffset), argInt(p.DstStride), argBool(p.Accumulate))
+	be.launchCopyBlocks(fn, blocksFor(n), block1(n), 0, ptr(sb), ptr(db), p.Count, p.Len,
+		p.SrcOffset, p.SrcStride, p.DstOffset, p.DstStride, flag(p.Accumulate))
 }

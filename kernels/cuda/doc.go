@@ -24,6 +24,8 @@
 //	emu_kernels.*         the kernels compiled for the emulator (generated table)
 //	ptx/                  generated PTX, embedded under the cuda tag
 //	driver*.go            the driver seam and its two implementations
+//	launch_gen.go         a typed launcher per kernel (generated from the .cu
+//	                      signatures by cugen; no launch by name elsewhere)
 //	backend.go, <op>.go   kernels.Backend: argument checks, then launches
 //
 // Images are NCHW (N batch, C channels, H height, W width, S = H*W). As for

@@ -63,4 +63,4 @@ func argF32(v float32) uint64 { return uint64(math.Float32bits(v)) }
 func f32bits(v float32) uint32 { return math.Float32bits(v) }
 
 // argI64 is the slot of a long long argument.
-func argI64(v int) uint64 { return uint64(int64(v)) }
+func argI64(v int64) uint64 { return uint64(v) }

@@ -17,8 +17,7 @@ func (be *Backend) Unary(op kernels.UnaryOp, alpha float32, x, y kernels.Buffer)
 	}
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "unary_f32", blocksFor(xb.n), block1(xb.n), 0,
-		argInt(int(op)), argF32(alpha), ptr(xb), ptr(yb), argInt(xb.n))
+	be.launchUnary(fn, blocksFor(xb.n), block1(xb.n), 0, int(op), alpha, ptr(xb), ptr(yb), xb.n)
 }
 
 // UnaryBackward accumulates dx += op'(x) * dy, given x and y = op(x). Only
@@ -37,8 +36,7 @@ func (be *Backend) UnaryBackward(op kernels.UnaryOp, alpha float32, x, y, dy, dx
 	}
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "unary_backward_f32", blocksFor(n), block1(n), 0,
-		argInt(int(op)), argF32(alpha), ptr(xb), ptr(yb), ptr(dyb), ptr(dxb), argInt(n))
+	be.launchUnaryBackward(fn, blocksFor(n), block1(n), 0, int(op), alpha, ptr(xb), ptr(yb), ptr(dyb), ptr(dxb), n)
 }
 
 // Binary computes y = a op b, where b is broadcast over a's shape as p
@@ -56,9 +54,8 @@ func (be *Backend) Binary(op kernels.BinaryOp, p kernels.BroadcastParams, a, b, 
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	s, bs := p.Shape, p.BStride
-	be.launch(fn, "binary_f32", blocksFor(n), block1(n), 0, argInt(int(op)), ptr(ab), ptr(bb), ptr(yb),
-		argInt(s[0]), argInt(s[1]), argInt(s[2]), argInt(s[3]),
-		argInt(bs[0]), argInt(bs[1]), argInt(bs[2]), argInt(bs[3]))
+	be.launchBinary(fn, blocksFor(n), block1(n), 0, int(op), ptr(ab), ptr(bb), ptr(yb),
+		s[0], s[1], s[2], s[3], bs[0], bs[1], bs[2], bs[3])
 }
 
 // Axpby computes y = alpha*x + beta*y; y is not read when beta is 0. It
@@ -73,7 +70,7 @@ func (be *Backend) Axpby(alpha float32, x kernels.Buffer, beta float32, y kernel
 	}
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "axpby_f32", blocksFor(xb.n), block1(xb.n), 0, argF32(alpha), ptr(xb), argF32(beta), ptr(yb), argInt(xb.n))
+	be.launchAxpby(fn, blocksFor(xb.n), block1(xb.n), 0, alpha, ptr(xb), beta, ptr(yb), xb.n)
 }
 
 // sumToBlockMin is the length of sum from which SumTo gives each element
@@ -95,13 +92,13 @@ func (be *Backend) SumTo(p kernels.BroadcastParams, x, y kernels.Buffer) {
 	nkeep := p.BLen()
 	nsum := p.Len() / nkeep
 	s, bs := p.Shape, p.BStride
-	args := []uint64{ptr(xb), ptr(yb), argInt(s[0]), argInt(s[1]), argInt(s[2]), argInt(s[3]),
-		argInt(bs[0]), argInt(bs[1]), argInt(bs[2]), argInt(bs[3]), argInt(nkeep), argInt(nsum)}
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	if nsum >= sumToBlockMin {
-		be.launch(fn, "sum_to_block_f32", dim3{min(nkeep, maxBlocks), 1, 1}, block1(nsum), 0, args...)
+		be.launchSumToBlock(fn, dim3{min(nkeep, maxBlocks), 1, 1}, block1(nsum), 0, ptr(xb), ptr(yb),
+			s[0], s[1], s[2], s[3], bs[0], bs[1], bs[2], bs[3], nkeep, nsum)
 		return
 	}
-	be.launch(fn, "sum_to_thread_f32", blocksFor(nkeep), block1(nkeep), 0, args...)
+	be.launchSumToThread(fn, blocksFor(nkeep), block1(nkeep), 0, ptr(xb), ptr(yb),
+		s[0], s[1], s[2], s[3], bs[0], bs[1], bs[2], bs[3], nkeep, nsum)
 }

@@ -31,12 +31,12 @@ func (be *Backend) Gemm(p kernels.GemmParams, a, b, c kernels.Buffer) {
 	defer be.mu.Unlock()
 	for b0 := 0; b0 < p.Batch; b0 += maxGridYZ {
 		nb := min(p.Batch-b0, maxGridYZ)
-		be.launch(fn, "gemm_f32", dim3{(p.N + tile - 1) / tile, (p.M + tile - 1) / tile, nb}, tileBlock, 0,
-			argBool(p.TransA), argBool(p.TransB), argInt(p.M), argInt(p.N), argInt(p.K), argF32(p.Alpha),
-			offset(ab, b0*p.StrideA), argI64(p.StrideA), offset(bb, b0*p.StrideB), argI64(p.StrideB),
-			argF32(p.Beta), offset(cb, b0*p.StrideC), argI64(p.StrideC))
+		be.launchGemm(fn, dim3{(p.N + tile - 1) / tile, (p.M + tile - 1) / tile, nb}, tileBlock, 0,
+			flag(p.TransA), flag(p.TransB), p.M, p.N, p.K, p.Alpha,
+			offset(ab, b0*p.StrideA), int64(p.StrideA), offset(bb, b0*p.StrideB), int64(p.StrideB),
+			p.Beta, offset(cb, b0*p.StrideC), int64(p.StrideC))
 	}
 }
 
-// offset returns the slot of a pointer to element i of b.
-func offset(b *buffer, i int) uint64 { return argPtr(b.ptr + devPtr(4*i)) }
+// offset returns the address of element i of b.
+func offset(b *buffer, i int) devPtr { return b.ptr + devPtr(4*i) }

@@ -17,8 +17,8 @@ func (be *Backend) InstanceNormForward(p kernels.NormParams, x, gamma, beta, y, 
 	nc := p.StatLen()
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "instance_norm_forward_f32", dim3{min(nc, maxBlocks), 1, 1}, block1(p.S), 0,
-		ptr(xb), ptr(gb), ptr(bb), ptr(yb), ptr(mb), ptr(rb), argInt(nc), argInt(p.C), argInt(p.S), argF32(p.Eps))
+	be.launchInstanceNormForward(fn, dim3{min(nc, maxBlocks), 1, 1}, block1(p.S), 0,
+		ptr(xb), ptr(gb), ptr(bb), ptr(yb), ptr(mb), ptr(rb), nc, p.C, p.S, p.Eps)
 }
 
 // InstanceNormBackward accumulates dx, dgamma and dbeta (any may be nil)
@@ -36,6 +36,6 @@ func (be *Backend) InstanceNormBackward(p kernels.NormParams, x, gamma, mean, rs
 	}
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "instance_norm_backward_f32", dim3{min(nc, maxBlocks), 1, 1}, block1(p.S), 0,
-		ptr(xb), ptr(gb), ptr(mb), ptr(rb), ptr(dyb), ptr(dxb), ptr(dgb), ptr(dbb), argInt(nc), argInt(p.C), argInt(p.S))
+	be.launchInstanceNormBackward(fn, dim3{min(nc, maxBlocks), 1, 1}, block1(p.S), 0,
+		ptr(xb), ptr(gb), ptr(mb), ptr(rb), ptr(dyb), ptr(dxb), ptr(dgb), ptr(dbb), nc, p.C, p.S)
 }

@@ -14,9 +14,8 @@ func (be *Backend) Pad(p kernels.PadParams, x, y kernels.Buffer) {
 	checkInt32(fn, yb.n)
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "pad_forward_f32", blocksFor(yb.n), block1(yb.n), 0, ptr(xb), ptr(yb), argInt(p.N*p.C),
-		argInt(p.H), argInt(p.W), argInt(p.Top), argInt(p.Left), argInt(p.OutH()), argInt(p.OutW()),
-		argBool(p.Mode == kernels.PadReflect))
+	be.launchPadForward(fn, blocksFor(yb.n), block1(yb.n), 0, ptr(xb), ptr(yb), p.N*p.C,
+		p.H, p.W, p.Top, p.Left, p.OutH(), p.OutW(), flag(p.Mode == kernels.PadReflect))
 }
 
 // PadBackward accumulates into dx [N, C, H, W] the gradient of Pad given
@@ -29,7 +28,6 @@ func (be *Backend) PadBackward(p kernels.PadParams, dy, dx kernels.Buffer) {
 	checkInt32(fn, dyb.n)
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "pad_backward_f32", blocksFor(dxb.n), block1(dxb.n), 0, ptr(dyb), ptr(dxb), argInt(p.N*p.C),
-		argInt(p.H), argInt(p.W), argInt(p.Top), argInt(p.Bottom), argInt(p.Left), argInt(p.Right),
-		argBool(p.Mode == kernels.PadReflect))
+	be.launchPadBackward(fn, blocksFor(dxb.n), block1(dxb.n), 0, ptr(dyb), ptr(dxb), p.N*p.C,
+		p.H, p.W, p.Top, p.Bottom, p.Left, p.Right, flag(p.Mode == kernels.PadReflect))
 }

@@ -10,6 +10,11 @@
 // the first maximum in row-major order, or the last NaN of the window.
 #include "common.cuh"
 
+// The sizes every pooling kernel takes: planes = N*C, the input h x w, the
+// window kh x kw, its strides and paddings, and the output oh x ow.
+#define POOL_ARGS \
+  int planes, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int oh, int ow
+
 // pool_span clips window o along an axis of n inputs (window k, stride s,
 // padding p) to the input, writing [lo, hi), and returns the divisor's
 // factor along that axis: the window's size within the padded input, or
@@ -54,9 +59,7 @@ static __device__ __forceinline__ int pool_argmax(const float *xp, int w, int r0
   return at;
 }
 
-extern "C" __global__ void max_pool_forward_f32(const float *__restrict__ x, float *__restrict__ y, int planes,
-                                                int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
-                                                int oh, int ow) {
+extern "C" __global__ void max_pool_forward_f32(const float *__restrict__ x, float *__restrict__ y, POOL_ARGS) {
   int n = planes * oh * ow;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
     int c = i % ow, r = (i / ow) % oh, pl = i / (ow * oh);
@@ -70,8 +73,7 @@ extern "C" __global__ void max_pool_forward_f32(const float *__restrict__ x, flo
 }
 
 extern "C" __global__ void max_pool_backward_f32(const float *__restrict__ x, const float *__restrict__ dy,
-                                                 float *__restrict__ dx, int planes, int h, int w, int kh, int kw,
-                                                 int sh, int sw, int ph, int pw, int oh, int ow) {
+                                                 float *__restrict__ dx, POOL_ARGS) {
   int n = planes * h * w;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
     int iw = i % w, ih = (i / w) % h, pl = i / (w * h);
@@ -95,9 +97,8 @@ extern "C" __global__ void max_pool_backward_f32(const float *__restrict__ x, co
   }
 }
 
-extern "C" __global__ void avg_pool_forward_f32(const float *__restrict__ x, float *__restrict__ y, int planes,
-                                                int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
-                                                int oh, int ow, int count_pad) {
+extern "C" __global__ void avg_pool_forward_f32(const float *__restrict__ x, float *__restrict__ y, POOL_ARGS,
+                                                int count_pad) {
   int n = planes * oh * ow;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
     int c = i % ow, r = (i / ow) % oh, pl = i / (ow * oh);
@@ -112,9 +113,8 @@ extern "C" __global__ void avg_pool_forward_f32(const float *__restrict__ x, flo
   }
 }
 
-extern "C" __global__ void avg_pool_backward_f32(const float *__restrict__ dy, float *__restrict__ dx, int planes,
-                                                 int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
-                                                 int oh, int ow, int count_pad) {
+extern "C" __global__ void avg_pool_backward_f32(const float *__restrict__ dy, float *__restrict__ dx, POOL_ARGS,
+                                                 int count_pad) {
   int n = planes * h * w;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
     int iw = i % w, ih = (i / w) % h, pl = i / (w * h);

@@ -4,10 +4,10 @@ package cuda
 
 import "github.com/semgan/semgan/kernels"
 
-// poolArgs returns the slots of pool.cu's size arguments, from planes to ow.
-func poolArgs(p kernels.PoolParams) []uint64 {
-	return []uint64{argInt(p.N * p.C), argInt(p.H), argInt(p.W), argInt(p.KH), argInt(p.KW), argInt(p.StrideH),
-		argInt(p.StrideW), argInt(p.PadH), argInt(p.PadW), argInt(p.OutH()), argInt(p.OutW())}
+// poolDims returns the POOL_ARGS of pool.cu for p.
+func poolDims(p kernels.PoolParams) poolArgs {
+	return poolArgs{planes: p.N * p.C, h: p.H, w: p.W, kh: p.KH, kw: p.KW, sh: p.StrideH, sw: p.StrideW,
+		ph: p.PadH, pw: p.PadW, oh: p.OutH(), ow: p.OutW()}
 }
 
 // MaxPoolForward writes into y [N, C, OutH, OutW] the maximum of each window
@@ -21,8 +21,7 @@ func (be *Backend) MaxPoolForward(p kernels.PoolParams, x, y kernels.Buffer) {
 	checkInt32(fn, xb.n, yb.n)
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "max_pool_forward_f32", blocksFor(yb.n), block1(yb.n), 0,
-		append([]uint64{ptr(xb), ptr(yb)}, poolArgs(p)...)...)
+	be.launchMaxPoolForward(fn, blocksFor(yb.n), block1(yb.n), 0, ptr(xb), ptr(yb), poolDims(p))
 }
 
 // MaxPoolBackward accumulates into dx [N, C, H, W] the gradient of
@@ -36,8 +35,7 @@ func (be *Backend) MaxPoolBackward(p kernels.PoolParams, x, dy, dx kernels.Buffe
 	checkInt32(fn, xb.n, dyb.n)
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "max_pool_backward_f32", blocksFor(dxb.n), block1(dxb.n), 0,
-		append([]uint64{ptr(xb), ptr(dyb), ptr(dxb)}, poolArgs(p)...)...)
+	be.launchMaxPoolBackward(fn, blocksFor(dxb.n), block1(dxb.n), 0, ptr(xb), ptr(dyb), ptr(dxb), poolDims(p))
 }
 
 // AvgPoolForward writes into y [N, C, OutH, OutW] the average of each
@@ -51,8 +49,8 @@ func (be *Backend) AvgPoolForward(p kernels.PoolParams, x, y kernels.Buffer) {
 	checkInt32(fn, xb.n, yb.n)
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "avg_pool_forward_f32", blocksFor(yb.n), block1(yb.n), 0,
-		append(append([]uint64{ptr(xb), ptr(yb)}, poolArgs(p)...), argBool(p.CountIncludePad))...)
+	be.launchAvgPoolForward(fn, blocksFor(yb.n), block1(yb.n), 0, ptr(xb), ptr(yb), poolDims(p),
+		flag(p.CountIncludePad))
 }
 
 // AvgPoolBackward accumulates into dx [N, C, H, W] the gradient of
@@ -66,6 +64,6 @@ func (be *Backend) AvgPoolBackward(p kernels.PoolParams, dy, dx kernels.Buffer) 
 	checkInt32(fn, dxb.n, dyb.n)
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "avg_pool_backward_f32", blocksFor(dxb.n), block1(dxb.n), 0,
-		append(append([]uint64{ptr(dyb), ptr(dxb)}, poolArgs(p)...), argBool(p.CountIncludePad))...)
+	be.launchAvgPoolBackward(fn, blocksFor(dxb.n), block1(dxb.n), 0, ptr(dyb), ptr(dxb), poolDims(p),
+		flag(p.CountIncludePad))
 }

@@ -20,9 +20,8 @@ func (be *Backend) Reduce(op kernels.ReduceOp, a, b, out kernels.Buffer) {
 	grid := blocksFor(ab.n)
 	partial := be.allocLocked(grid.x)
 	defer be.freeLocked(partial)
-	be.launch(fn, "reduce_partial_f32", grid, block1(ab.n), 0, argInt(int(op)), ptr(ab), ptr(bb), ptr(partial), argInt(ab.n))
-	be.launch(fn, "reduce_final_f32", dim3{1, 1, 1}, block1(grid.x), 0, argInt(int(op)), ptr(partial), argInt(grid.x),
-		ptr(ob), argInt(ab.n))
+	be.launchReducePartial(fn, grid, block1(ab.n), 0, int(op), ptr(ab), ptr(bb), ptr(partial), ab.n)
+	be.launchReduceFinal(fn, dim3{1, 1, 1}, block1(grid.x), 0, int(op), ptr(partial), grid.x, ptr(ob), ab.n)
 }
 
 // ReduceBackward accumulates into da and db (either may be nil) the
@@ -43,6 +42,5 @@ func (be *Backend) ReduceBackward(op kernels.ReduceOp, a, b, dout, da, db kernel
 	}
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "reduce_backward_f32", blocksFor(n), block1(n), 0, argInt(int(op)), ptr(ab), ptr(bb), ptr(gb),
-		ptr(dab), ptr(dbb), argInt(n))
+	be.launchReduceBackward(fn, blocksFor(n), block1(n), 0, int(op), ptr(ab), ptr(bb), ptr(gb), ptr(dab), ptr(dbb), n)
 }

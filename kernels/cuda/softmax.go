@@ -17,8 +17,7 @@ func (be *Backend) SoftmaxForward(p kernels.SoftmaxParams, x, y kernels.Buffer) 
 	}
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "softmax_forward_f32", dim3{min(rows, maxBlocks), 1, 1}, block1(cols), 0,
-		ptr(xb), ptr(yb), argInt(rows), argInt(cols))
+	be.launchSoftmaxForward(fn, dim3{min(rows, maxBlocks), 1, 1}, block1(cols), 0, ptr(xb), ptr(yb), rows, cols)
 }
 
 // SoftmaxBackward accumulates into dx [p.Rows, p.Cols] the gradient of
@@ -35,6 +34,6 @@ func (be *Backend) SoftmaxBackward(p kernels.SoftmaxParams, y, dy, dx kernels.Bu
 	}
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	be.launch(fn, "softmax_backward_f32", dim3{min(rows, maxBlocks), 1, 1}, block1(cols), 0,
-		ptr(yb), ptr(dyb), ptr(dxb), argInt(rows), argInt(cols))
+	be.launchSoftmaxBackward(fn, dim3{min(rows, maxBlocks), 1, 1}, block1(cols), 0, ptr(yb), ptr(dyb), ptr(dxb),
+		rows, cols)
 }
