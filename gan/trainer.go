@@ -6,6 +6,7 @@ import (
 
 	"github.com/semgan/semgan/autograd"
 	"github.com/semgan/semgan/nn"
+	"github.com/semgan/semgan/nn/dist"
 	"github.com/semgan/semgan/tensor"
 )
 
@@ -23,6 +24,9 @@ type Trainer struct {
 	PoolB      *ImagePool // fakes of domain B (GA's outputs), for DA
 	// Step counts completed iterations.
 	Step int
+	// Comm is the group of processes that train these networks together
+	// (set it with Join); nil for one process.
+	Comm dist.Comm
 }
 
 // Losses are the values of one iteration's terms, as logged.
@@ -114,7 +118,11 @@ func (t *Trainer) TrainStep(realA, realB *tensor.Tensor) (Losses, error) {
 		pooledB, pooledA := autograd.Const(qB), autograd.Const(qA)
 		lossDA := autograd.Scale(autograd.Add(nn.MSEToConstant(t.DA.Forward(b), 1), nn.MSEToConstant(t.DA.Forward(pooledB), 0)), 0.5)
 		lossDB := autograd.Scale(autograd.Add(nn.MSEToConstant(t.DB.Forward(a), 1), nn.MSEToConstant(t.DB.Forward(pooledA), 0)), 0.5)
-		l.DA, l.DB = lossDA.Item(), lossDB.Item()
+		ld := []float32{lossDA.Item(), lossDB.Item()}
+		if err := t.mean(ld); err != nil {
+			return l, err
+		}
+		l.DA, l.DB = ld[0], ld[1]
 		if err := t.finite("discriminator", l.DA+l.DB, l, d > 0); err != nil {
 			if d == 0 {
 				undoA()
@@ -125,10 +133,16 @@ func (t *Trainer) TrainStep(realA, realB *tensor.Tensor) (Losses, error) {
 		if d == 0 {
 			// The generators' gradients wait in their parameters; the
 			// discriminator's forward pass does not depend on them.
+			if err := t.averageGrads(t.OptG); err != nil {
+				return l, err
+			}
 			t.OptG.Step()
 		}
 		t.OptD.ZeroGrad()
 		autograd.Backward(autograd.Add(lossDA, lossDB))
+		if err := t.averageGrads(t.OptD); err != nil {
+			return l, err
+		}
 		t.OptD.Step()
 	}
 	t.Step++
@@ -180,19 +194,66 @@ func (t *Trainer) generatorStep(a, b *autograd.Var, l *Losses) (fakeA, fakeB *te
 		terms = append(terms, autograd.Scale(sem, cfg.LambdaSem))
 		outs = append(outs, &l.Sem)
 	}
+	// The terms and their total, averaged over the ranks, so that every
+	// rank logs the same values and stops on the same non-finite loss.
+	vals := make([]float32, len(terms)+1)
 	lossG := terms[0]
 	for i, term := range terms {
-		*outs[i] = term.Item()
+		vals[i] = term.Item()
 		if i > 0 {
 			lossG = autograd.Add(lossG, term)
 		}
 	}
-	if err := t.finite("generator", lossG.Item(), *l, false); err != nil {
+	vals[len(terms)] = lossG.Item()
+	if err := t.mean(vals); err != nil {
+		return nil, nil, err
+	}
+	for i := range terms {
+		*outs[i] = vals[i]
+	}
+	if err := t.finite("generator", vals[len(terms)], *l, false); err != nil {
 		return nil, nil, err
 	}
 	t.OptG.ZeroGrad()
 	autograd.Backward(lossG)
 	return fakeAv.Value, fakeBv.Value, nil
+}
+
+// Join makes the trainer one of comm's ranks: rank 0's parameters are
+// copied to every rank, and from then on TrainStep averages the gradients
+// over the ranks before every optimiser step and returns the losses
+// averaged over the ranks. Each rank trains on its own images; with the
+// same number on every rank, N ranks of b images take the steps one rank
+// of N*b images would, up to the order of the sums. Image pools stay per
+// rank.
+func (t *Trainer) Join(comm dist.Comm) error {
+	t.Comm = comm
+	var ps []nn.Param
+	for _, m := range []nn.Module{t.GA, t.GB, t.DA, t.DB} {
+		ps = append(ps, m.Parameters()...)
+	}
+	return dist.BroadcastParams(comm, ps)
+}
+
+// mean replaces vals with their means over the ranks.
+func (t *Trainer) mean(vals []float32) error {
+	if t.Comm == nil {
+		return nil
+	}
+	return dist.AllReduceMean(t.Comm, vals)
+}
+
+// averageGrads replaces the gradients of opt's parameters with their means
+// over the ranks.
+func (t *Trainer) averageGrads(opt *nn.Adam) error {
+	if t.Comm == nil {
+		return nil
+	}
+	var ps []nn.Param
+	for _, g := range opt.Groups {
+		ps = append(ps, g.Params...)
+	}
+	return dist.AllReduceGradsMean(t.Comm, ps)
 }
 
 // persistent lists the tensors that outlive a step: the networks'

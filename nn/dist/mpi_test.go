@@ -22,6 +22,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if code != 0 {
+		// The other ranks may be waiting in a collective: end the job.
+		world.Abort(code, "tests failed")
+	}
 	if err := world.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		code = 1
