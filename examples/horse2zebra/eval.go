@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/semgan/semgan/autograd"
 	"github.com/semgan/semgan/gan"
@@ -95,6 +96,36 @@ type Metrics struct {
 	KIDStd *float64 `json:"kid_std,omitempty"`
 }
 
+// resultStems returns the stem of each of src's result files: the item's
+// name without its extension (00009.png gives 00009, not 00009.png), made
+// unique as translate makes its outputs (x.jpg and x.png give x_jpg and
+// x_png). Names come from the file list alone, without decoding.
+func resultStems(src data.Source) []string {
+	names := make([]string, src.Len())
+	for i := range names {
+		names[i] = sourceName(src, i)
+	}
+	stems := outputNames(names, func(string) {})
+	for i, s := range stems {
+		stems[i] = strings.TrimSuffix(s, ".png")
+	}
+	return stems
+}
+
+// sourceName returns the name of src's item i without decoding it where
+// src can tell (a folder's file name), else the item's own name, or
+// "itemN" for an item that cannot be read.
+func sourceName(src data.Source, i int) string {
+	if f, ok := src.(interface{ Name(int) string }); ok {
+		return f.Name(i)
+	}
+	it, err := src.Item(i)
+	if err != nil {
+		return fmt.Sprintf("item%d", i)
+	}
+	return it.Name
+}
+
 type resultRow struct {
 	Name, Input, Output, Truth string
 	PSNR, SSIM, Score          float64
@@ -114,6 +145,7 @@ func evaluateWith(tr *gan.Trainer, ds dataset, out, fidWeights string) error {
 	var psnr, ssim, bg, score, psnrGT, ssimGT, psnrID []float64
 	var rows []resultRow
 	var fakes []metrics.Image // kept for FID
+	stems := resultStems(ds.testA)
 	for i := range ds.testA.Len() {
 		it, err := ds.testA.Item(i)
 		if err != nil {
@@ -127,7 +159,8 @@ func evaluateWith(tr *gan.Trainer, ds dataset, out, fidWeights string) error {
 		if fidWeights != "" {
 			fakes = append(fakes, outImg)
 		}
-		row := resultRow{Name: it.Name, Input: "images/" + it.Name + "_real.png", Output: "images/" + it.Name + "_fake.png",
+		stem := "images/" + stems[i]
+		row := resultRow{Name: it.Name, Input: stem + "_real.png", Output: stem + "_fake.png",
 			PSNR: metrics.PSNR(in, outImg), SSIM: metrics.SSIM(in, outImg), Score: math.NaN()}
 		psnr, ssim = append(psnr, row.PSNR), append(ssim, row.SSIM)
 		if it.Target != nil && it.Mask != nil {
@@ -138,7 +171,7 @@ func evaluateWith(tr *gan.Trainer, ds dataset, out, fidWeights string) error {
 			psnrGT = append(psnrGT, metrics.PSNR(outImg, truth))
 			ssimGT = append(ssimGT, metrics.SSIM(outImg, truth))
 			psnrID = append(psnrID, metrics.PSNR(in, truth))
-			row.Truth = "images/" + it.Name + "_truth.png"
+			row.Truth = stem + "_truth.png"
 			if err := it.Target.SavePNG(filepath.Join(dir, row.Truth)); err != nil {
 				return err
 			}

@@ -101,6 +101,8 @@ func TestBadTestImageIsSkipped(t *testing.T) {
 	assert.Equal(t, 1, warnings, "one warning for the bad file; stderr:\n%s", errOut)
 	w, h := imageSize(t, filepath.Join(dir, "samples", "iter_000002.png"))
 	assert.Equal(t, [2]int{3*26 + 2, 6*26 + 2}, [2]int{w, h}, "three readable images each way")
+	assert.True(t, exists(filepath.Join(dir, "results", "images", "img1_fake.png")), "results named after the file's stem")
+	assert.False(t, exists(filepath.Join(dir, "results", "images", "img1.png_fake.png")))
 
 	strict := t.TempDir()
 	err := run(tinyTrain(strict, "-data", root, "-strict"))

@@ -131,12 +131,15 @@ func (s *syntheticSource) Sample(rng *rand.Rand) (Image, error) {
 	return sc.B, nil
 }
 
+// Name returns item i's name without drawing its scene.
+func (s *syntheticSource) Name(i int) string { return fmt.Sprintf("scene%06d", 3*i+s.stream) }
+
 func (s *syntheticSource) Item(i int) (Item, error) {
 	if i < 0 || i >= s.n {
 		panic(fmt.Sprintf("data: synthetic Item(%d) out of range [0, %d)", i, s.n))
 	}
-	sc, idx := s.scene(i)
-	it := Item{Name: fmt.Sprintf("scene%06d", idx), Mask: sc.Mask}
+	sc, _ := s.scene(i)
+	it := Item{Name: s.Name(i), Mask: sc.Mask}
 	if s.domain == 0 {
 		it.Image, it.Target = sc.A, &sc.B
 	} else {
