@@ -15,12 +15,27 @@ import (
 // continue exactly: the four networks under "G_A.", "G_B.", "D_A.", "D_B."
 // with the official key names after the prefix, the optimiser states under
 // "opt_G." and "opt_D.", the image pools under "pool_A.<i>" and
-// "pool_B.<i>", and in the metadata the step and the configuration (JSON).
+// "pool_B.<i>" (those of rank r > 0 of a data-parallel run under
+// "pool_A.r<r>.<i>" and "pool_B.r<r>.<i>"), and in the metadata the step
+// and the configuration (JSON).
 
 // SaveCheckpoint writes the trainer's state to path atomically: a crash
 // leaves either the previous file or the new one, never a torn file.
+//
+// In a data-parallel run (see Join) every rank must call it: the ranks'
+// image pools are gathered, and rank 0 alone writes the file.
 func (t *Trainer) SaveCheckpoint(path string) error {
+	others, err := t.gatherPools()
+	if err != nil {
+		return err
+	}
+	if t.Comm != nil && t.Comm.Rank() != 0 {
+		return nil
+	}
 	sd := map[string]*tensor.Tensor{}
+	for k, v := range others {
+		sd[k] = v
+	}
 	put := func(prefix string, m map[string]*tensor.Tensor) {
 		for k, v := range m {
 			sd[prefix+k] = v
@@ -48,10 +63,62 @@ func (t *Trainer) networks() map[string]nn.Module {
 	return map[string]nn.Module{"G_A": t.GA, "G_B": t.GB, "D_A": t.DA, "D_B": t.DB}
 }
 
+// gatherPools sends every rank's image pools to rank 0 and returns there
+// those of ranks 1 and up, keyed as in a checkpoint; it returns nothing
+// on other ranks and in a run of one process.
+func (t *Trainer) gatherPools() (map[string]*tensor.Tensor, error) {
+	if t.Comm == nil || t.Comm.Size() == 1 {
+		return nil, nil
+	}
+	out := map[string]*tensor.Tensor{}
+	for r := 1; r < t.Comm.Size(); r++ {
+		// In a fixed order: every rank must make the same calls.
+		for _, pool := range []struct {
+			name string
+			p    *ImagePool
+		}{{"pool_A", t.PoolA}, {"pool_B", t.PoolB}} {
+			name, p := pool.name, pool.p
+			// First the count and the image shape, then the images.
+			head := make([]float32, 4)
+			if t.Comm.Rank() == r && len(p.Images) > 0 {
+				sh := p.Images[0].Shape()
+				head = []float32{float32(len(p.Images)), float32(sh[1]), float32(sh[2]), float32(sh[3])}
+			}
+			if err := t.Comm.Broadcast(head, r); err != nil {
+				return nil, err
+			}
+			n, c, h, w := int(head[0]), int(head[1]), int(head[2]), int(head[3])
+			per := c * h * w
+			flat := make([]float32, n*per)
+			if t.Comm.Rank() == r {
+				for i, img := range p.Images {
+					copy(flat[i*per:], img.Data())
+				}
+			}
+			if err := t.Comm.Broadcast(flat, r); err != nil {
+				return nil, err
+			}
+			if t.Comm.Rank() == 0 {
+				for i := range n {
+					out[fmt.Sprintf("%s.r%d.%d", name, r, i)] = tensor.FromSlice(flat[i*per:(i+1)*per], 1, c, h, w)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
 // LoadCheckpoint reads a checkpoint written by SaveCheckpoint and builds a
 // trainer that continues from it for images with the given channels. The
-// configuration comes from the file.
+// configuration comes from the file; the image pools are those of rank 0.
 func LoadCheckpoint(path string, channels int) (*Trainer, error) {
+	return LoadCheckpointRank(path, channels, 0)
+}
+
+// LoadCheckpointRank is LoadCheckpoint for rank of a data-parallel run: it
+// restores that rank's image pools (empty if the checkpoint has none for
+// it, as when the run had fewer ranks).
+func LoadCheckpointRank(path string, channels, rank int) (*Trainer, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -95,7 +162,7 @@ func LoadCheckpoint(path string, channels int) (*Trainer, error) {
 		return nil, fmt.Errorf("gan: %s: discriminator optimiser: %w", path, err)
 	}
 	for name, p := range map[string]*ImagePool{"pool_A": t.PoolA, "pool_B": t.PoolB} {
-		imgs := parts[name]
+		imgs := rankPool(parts[name], rank)
 		if len(imgs) > p.Size {
 			return nil, fmt.Errorf("gan: %s: %s holds %d images, more than the pool size %d", path, name, len(imgs), p.Size)
 		}
@@ -115,6 +182,22 @@ func LoadCheckpoint(path string, channels int) (*Trainer, error) {
 		}
 	}
 	return t, nil
+}
+
+// rankPool returns the images of one pool that belong to rank, keyed by
+// their index: "<i>" for rank 0, "r<rank>.<i>" for the others.
+func rankPool(pool map[string]*tensor.Tensor, rank int) map[string]*tensor.Tensor {
+	out := map[string]*tensor.Tensor{}
+	prefix := fmt.Sprintf("r%d.", rank)
+	for k, v := range pool {
+		switch {
+		case rank == 0 && !strings.HasPrefix(k, "r"):
+			out[k] = v
+		case rank > 0 && strings.HasPrefix(k, prefix):
+			out[strings.TrimPrefix(k, prefix)] = v
+		}
+	}
+	return out
 }
 
 func orEmpty(m map[string]*tensor.Tensor) map[string]*tensor.Tensor {

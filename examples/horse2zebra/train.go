@@ -3,16 +3,19 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/semgan/semgan/gan"
+	"github.com/semgan/semgan/nn/dist"
 )
 
 // stepDone, when not nil, is called after every training iteration with
@@ -45,22 +48,47 @@ type trainRun struct {
 	saved, current atomic.Int64
 	// diverged is the divergence guard's warning, once it has given one.
 	diverged string
+	// comm is the group of processes training together (one without
+	// mpirun); rank 0 alone writes the log, samples and checkpoints and
+	// talks to the user.
+	comm dist.Comm
 }
 
+// lead reports whether this process is rank 0, the one that writes.
+func (r *trainRun) lead() bool { return r.comm.Rank() == 0 }
+
 func runTrain(args []string) error {
-	con := newConsole(stdout, stderr)
-	o, ds, err := setup("train", args, con.warn)
+	comm, err := dist.Open()
 	if err != nil {
 		return err
 	}
-	r := &trainRun{o: o, ds: ds, con: con, ckpts: filepath.Join(o.out, "checkpoints")}
-	r.latest = filepath.Join(r.ckpts, "latest.safetensors")
-	r.saved.Store(-1)
-	if err := os.MkdirAll(r.ckpts, 0o755); err != nil {
+	con := newConsole(stdout, stderr)
+	if comm.Rank() != 0 {
+		con = newConsole(io.Discard, io.Discard) // rank 0 speaks for the run
+	}
+	r := &trainRun{con: con, comm: comm}
+	return r.leave(r.run(args))
+}
+
+// run is the train command on this rank.
+func (r *trainRun) run(args []string) error {
+	o, ds, err := setup("train", args, r.con.warn)
+	if err != nil {
 		return err
 	}
-	if n := removeStaleTemps(o.out); n > 0 {
-		con.printf("removed %d temporary files left in %s by an interrupted run\n", n, o.out)
+	r.o, r.ds, r.ckpts = o, ds, filepath.Join(o.out, "checkpoints")
+	r.latest = filepath.Join(r.ckpts, "latest.safetensors")
+	r.saved.Store(-1)
+	if r.lead() {
+		if err := os.MkdirAll(r.ckpts, 0o755); err != nil {
+			return err
+		}
+		if n := removeStaleTemps(o.out); n > 0 {
+			r.con.printf("removed %d temporary files left in %s by an interrupted run\n", n, o.out)
+		}
+	}
+	if err := r.comm.Barrier(); err != nil { // the folders exist for every rank
+		return err
 	}
 	if o.resume {
 		err = r.resume()
@@ -70,7 +98,30 @@ func runTrain(args []string) error {
 	if err != nil {
 		return err
 	}
+	if n := r.comm.Size(); n > 1 {
+		r.con.printf("data-parallel training on %d processes, %d images per domain each\n", n, r.tr.Config.Batch)
+	}
+	if err := r.tr.Join(r.comm); err != nil {
+		return err
+	}
 	return r.train()
+}
+
+// leave ends this rank's part of the run with its error. In a run of
+// several processes an error that every rank met alike (a non-finite
+// loss, which the ranks agree on, or a stop signal) ends each one
+// normally; any other error ends the whole job at once, naming the rank,
+// since the other ranks may be waiting for this one.
+func (r *trainRun) leave(err error) error {
+	var nf *gan.NonFiniteError
+	var st *stopped
+	if err != nil && r.comm.Size() > 1 && !errors.As(err, &nf) && !errors.As(err, &st) {
+		r.comm.Abort(1, "horse2zebra: "+err.Error())
+	}
+	if cerr := r.comm.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // start builds a new trainer from the flags.
@@ -91,7 +142,7 @@ func (r *trainRun) start() error {
 
 // resume loads the latest checkpoint and applies the flags that may change.
 func (r *trainRun) resume() error {
-	tr, err := gan.LoadCheckpoint(r.latest, 3)
+	tr, err := gan.LoadCheckpointRank(r.latest, 3, r.comm.Rank())
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
@@ -119,11 +170,14 @@ func (r *trainRun) train() error {
 	if o.resume {
 		resumeStep = tr.Step
 	}
-	log, err := openLossLog(filepath.Join(o.out, "loss_log.csv"), resumeStep, r.con.warn)
-	if err != nil {
-		return err
+	var log *lossLog
+	if r.lead() {
+		var err error
+		if log, err = openLossLog(filepath.Join(o.out, "loss_log.csv"), resumeStep, r.con.warn); err != nil {
+			return err
+		}
+		defer log.Close()
 	}
-	defer log.Close()
 
 	watch := watchSignals(r.acknowledge, r.stopAtOnce)
 	defer watch.stop()
@@ -141,10 +195,16 @@ func (r *trainRun) train() error {
 	start := time.Now()
 	var sig os.Signal
 	for tr.Step < total {
-		if sig = watch.received(); sig != nil {
+		sig = watch.received()
+		late := !deadline.IsZero() && time.Now().After(deadline)
+		if byAll, err := r.agreeToStop(sig != nil, late); err != nil {
+			return r.fail(err)
+		} else if byAll == stopSignal {
+			if sig == nil { // another rank got it first
+				sig = syscall.SIGTERM
+			}
 			break
-		}
-		if !deadline.IsZero() && time.Now().After(deadline) {
+		} else if byAll == stopTime {
 			r.con.printf("time limit of %.1f minutes reached at iteration %d of %d\n", o.minutes, tr.Step, total)
 			break
 		}
@@ -161,6 +221,9 @@ func (r *trainRun) train() error {
 	if sig != nil {
 		return &stopped{sig}
 	}
+	if !r.lead() {
+		return nil
+	}
 	if err := r.finish(); err != nil {
 		return fmt.Errorf("%w (training itself is saved: %s holds iteration %d; horse2zebra eval -out %s evaluates it again)", err, r.latest, tr.Step, o.out)
 	}
@@ -175,7 +238,9 @@ func (r *trainRun) train() error {
 func (r *trainRun) step(log *lossLog, bar *progressbar.ProgressBar, start time.Time) error {
 	tr, o := r.tr, r.o
 	r.current.Store(int64(tr.Step + 1))
-	rng := rand.New(rand.NewPCG(tr.SampleRNG(tr.Step).Uint64(), 7))
+	// Each rank draws its own images: a function of the seed, the step and
+	// the rank (rank 0 draws what a single process would).
+	rng := rand.New(rand.NewPCG(tr.SampleRNG(tr.Step).Uint64(), 7+uint64(r.comm.Rank())<<32))
 	a, err := sampleBatch(r.ds.trainA, rng, tr.Config.Batch)
 	if err != nil {
 		return err
@@ -187,6 +252,9 @@ func (r *trainRun) step(log *lossLog, bar *progressbar.ProgressBar, start time.T
 	losses, err := tr.TrainStep(a, b)
 	if err != nil {
 		return err
+	}
+	if !r.lead() {
+		return r.saveDue()
 	}
 	if err := log.Write(tr.Step, time.Since(start), losses); err != nil {
 		return err
@@ -205,6 +273,13 @@ func (r *trainRun) step(log *lossLog, bar *progressbar.ProgressBar, start time.T
 			return err
 		}
 	}
+	return r.saveDue()
+}
+
+// saveDue writes the numbered checkpoint and latest.safetensors when the
+// step calls for them (on every rank: saving gathers the ranks' pools).
+func (r *trainRun) saveDue() error {
+	tr, o := r.tr, r.o
 	if o.saveEvery > 0 && tr.Step%o.saveEvery == 0 {
 		if err := tr.SaveCheckpoint(filepath.Join(r.ckpts, fmt.Sprintf("iter_%06d.safetensors", tr.Step))); err != nil {
 			return err
@@ -214,6 +289,36 @@ func (r *trainRun) step(log *lossLog, bar *progressbar.ProgressBar, start time.T
 		}
 	}
 	return nil
+}
+
+// Why the ranks stop before an iteration, by agreement.
+const (
+	stopNot = iota
+	stopTime
+	stopSignal
+)
+
+// agreeToStop tells every rank whether any of them got a stop signal or
+// reached the time limit, so that all stop before the same iteration: an
+// MPI launcher hands a signal to each process at its own moment.
+func (r *trainRun) agreeToStop(signalled, late bool) (int, error) {
+	flags := []float32{0, 0}
+	if signalled {
+		flags[0] = 1
+	}
+	if late {
+		flags[1] = 1
+	}
+	if err := r.comm.AllReduceSum(flags); err != nil {
+		return stopNot, err
+	}
+	switch {
+	case flags[0] > 0:
+		return stopSignal, nil
+	case flags[1] > 0:
+		return stopTime, nil
+	}
+	return stopNot, nil
 }
 
 // save writes the trainer to latest.safetensors and records its step.
@@ -244,6 +349,11 @@ func (r *trainRun) finish() error {
 func (r *trainRun) fail(err error) error {
 	tr := r.tr
 	var nf *gan.NonFiniteError
+	if r.comm.Size() > 1 && !errors.As(err, &nf) {
+		// Met by this rank alone: saving takes every rank, so the job
+		// ends (see leave) with the last checkpoint as it is.
+		return fmt.Errorf("%w; %s", err, r.lastCheckpoint())
+	}
 	if errors.As(err, &nf) && nf.Updated {
 		return fmt.Errorf("%w; the networks were partly updated in that iteration, so they are not saved; %s", err, r.lastCheckpoint())
 	}
