@@ -9,7 +9,6 @@ import (
 
 	"github.com/semgan/semgan/autograd"
 	"github.com/semgan/semgan/internal/golden"
-	"github.com/semgan/semgan/kernels"
 	"github.com/semgan/semgan/nn"
 	"github.com/semgan/semgan/nn/safetensors"
 	"github.com/semgan/semgan/tensor"
@@ -152,22 +151,4 @@ func TestInceptionLoadErrors(t *testing.T) {
 	require.PanicsWithValue(t, "metrics: Inception: input [1 3 74 80], want [N, 3, H, W] with H, W >= 75",
 		func() { m.Forward(autograd.Const(tensor.Zeros(1, 3, 74, 80))) })
 	require.Panics(t, func() { m.Features([]Image{{C: 2, H: 4, W: 4, Pix: make([]float32, 32)}}, 1) })
-}
-
-// bareBackend is the CPU backend seen only through kernels.Backend, without
-// the optional kernels.Pooling and kernels.BlockCopier: a device that lacks
-// them, as a new GPU backend may.
-type bareBackend struct{ kernels.Backend }
-
-func TestInceptionOnBackendWithoutOptionalKernels(t *testing.T) {
-	cpu := tensor.Default()
-	tensor.SetDefault(bareBackend{cpu})
-	defer tensor.SetDefault(cpu)
-	m, err := LoadInception(fidFile(t, "inception_w16.safetensors"))
-	require.NoError(t, err)
-	_, pools := m.Parameters()[0].Var.Value.Device().(kernels.Pooling)
-	require.False(t, pools)
-	c := fidCase(t, "inception_w16_io")
-	f := m.Features(goldenImages(t, c, "x"), 2)
-	c.Compare(t, "features", []int{2, m.Dim()}, append(slices.Clone(f[0]), f[1]...), 1e-4)
 }
