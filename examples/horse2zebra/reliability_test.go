@@ -374,6 +374,7 @@ func TestTranslateChecksDirection(t *testing.T) {
 func TestNoticesStartOnTheirOwnLine(t *testing.T) {
 	var term bytes.Buffer // stdout and stderr on one terminal
 	c := newConsole(&term, &term)
+	c.plain = false // as on a terminal
 	fmt.Fprint(c.barWriter(), "\rtraining  50% |####    |")
 	c.warn("testA/0bad.jpg: not a JPEG (skipped)")
 	fmt.Fprint(c.barWriter(), "\rtraining  60% |#####   |")
