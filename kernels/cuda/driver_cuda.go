@@ -34,8 +34,8 @@ type gpuDriver struct {
 	funcs map[string]cu.Function
 }
 
-// newDriver initialises CUDA, creates a context on device 0 and loads the
-// kernels. Every failure (no driver, no device, a PTX the driver cannot
+// newDriver initialises CUDA, creates a context on the device that
+// deviceOrdinal chooses (0 for a single process) and loads the kernels. Every failure (no driver, no device, a PTX the driver cannot
 // compile) is returned as an error.
 func newDriver() (d driver, err error) {
 	runtime.LockOSThread()
@@ -49,7 +49,11 @@ func newDriver() (d driver, err error) {
 	if cu.DeviceGetCount() < 1 {
 		return nil, errors.New("cuda: no CUDA device")
 	}
-	dev := cu.DeviceGet(0)
+	ordinal, err := deviceOrdinal(cu.DeviceGetCount())
+	if err != nil {
+		return nil, err
+	}
+	dev := cu.DeviceGet(ordinal)
 	major, minor := dev.ComputeCapability()
 	if major < 7 {
 		return nil, fmt.Errorf("cuda: %s has compute capability %d.%d; the kernels need 7.0 or newer", dev.Name(), major, minor)
@@ -62,8 +66,8 @@ func newDriver() (d driver, err error) {
 	}
 	g := &gpuDriver{funcs: map[string]cu.Function{}}
 	g.ctx = cu.CtxCreate(cu.CTX_SCHED_AUTO, dev)
-	g.desc = fmt.Sprintf("%s (compute capability %d.%d, %d MiB, PTX compute_%s, driver API %d)",
-		dev.Name(), major, minor, dev.TotalMem()>>20, arch, cu.Version())
+	g.desc = fmt.Sprintf("device %d: %s (compute capability %d.%d, %d MiB, PTX compute_%s, driver API %d)",
+		ordinal, dev.Name(), major, minor, dev.TotalMem()>>20, arch, cu.Version())
 	files, err := fs.Glob(ptxFiles, "ptx/*_"+arch+".ptx")
 	if err != nil || len(files) == 0 {
 		return nil, fmt.Errorf("cuda: no embedded PTX for compute_%s", arch)
