@@ -238,6 +238,9 @@ func (o *options) dataset(warn func(string)) (dataset, error) {
 	if err != nil {
 		return dataset{}, err
 	}
+	if err := checkData(o.data, o.strict, warn, trainA, trainB, testA, testB); err != nil {
+		return dataset{}, err
+	}
 	ds.trainA, ds.trainB, ds.testA, ds.testB = trainA, trainB, testA, testB
 	return ds, nil
 }

@@ -108,8 +108,44 @@ func TestBadTestImageIsSkipped(t *testing.T) {
 	err := run(tinyTrain(strict, "-data", root, "-strict"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "0bad.jpg")
-	assert.Contains(t, err.Error(), "saved the state, after iteration 2, to "+filepath.Join(strict, "checkpoints", "latest.safetensors"))
-	assert.Equal(t, 2, checkpointStep(t, filepath.Join(strict, "checkpoints", "latest.safetensors")))
+	assert.Contains(t, err.Error(), "nothing was trained")
+	assert.False(t, exists(filepath.Join(strict, "checkpoints")), "-strict fails before training")
+}
+
+// Every file's header is read before the first iteration: the unreadable
+// ones are listed once, with -strict the run fails there, and a domain left
+// without images is an error naming its folder.
+func TestDataCheckedBeforeTraining(t *testing.T) {
+	root := folderData(t, filepath.Join("trainA", "150x.jpg"))
+	for i := range 5 {
+		require.NoError(t, os.WriteFile(filepath.Join(root, "trainB", fmt.Sprintf("junk%d.png", i)), []byte("text"), 0o644))
+	}
+	_, errOut := capture(t)
+	dir := t.TempDir()
+	stepDone = func(step int) {
+		if step == 1 {
+			assert.Contains(t, errOut.String(), "150x.jpg", "reported before the first iteration ends")
+		}
+	}
+	t.Cleanup(func() { stepDone = nil })
+	require.NoError(t, run(tinyTrain(dir, "-data", root)))
+	stepDone = nil
+	assert.Equal(t, 1, strings.Count(errOut.String(), "cannot be read"), "listed once:\n%s", errOut)
+	assert.Contains(t, errOut.String(), "6 of the 22 image files of "+root+" cannot be read: "+filepath.Join("trainA", "150x.jpg"))
+	assert.Contains(t, errOut.String(), "and 3 more")
+	assert.Equal(t, 1, strings.Count(errOut.String(), "150x.jpg"), "named once:\n%s", errOut)
+
+	strict := t.TempDir()
+	err := run(tinyTrain(strict, "-data", root, "-strict"))
+	require.ErrorContains(t, err, "150x.jpg")
+	assert.False(t, exists(filepath.Join(strict, "loss_log.csv")), "nothing trained")
+
+	for i := range 4 {
+		require.NoError(t, os.Remove(filepath.Join(root, "trainB", fmt.Sprintf("img%d.png", i))))
+	}
+	err = run(tinyTrain(t.TempDir(), "-data", root))
+	require.ErrorContains(t, err, filepath.Join(root, "trainB"))
+	require.ErrorContains(t, err, "none of its 5 image files can be read")
 }
 
 // Probe 3: a NaN names a checkpoint that exists, holding the last state

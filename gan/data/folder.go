@@ -67,13 +67,20 @@ func imageExt(name string) bool {
 // subdirectories), in name order. Sample resizes to LoadSize x LoadSize, crops
 // a random Crop x Crop window and flips it half of the time; Item resizes to
 // Crop x Crop. Files are decoded on every call; nothing is cached.
+//
+// Check reads every file's header and leaves out those that cannot be read,
+// so that training never meets them.
 type Folder struct {
 	dir   string
 	files []string // base names, sorted
+	grey  []bool   // file i is grey, as far as Check found (nil before it)
 	opts  FolderOptions
 
-	mu   sync.Mutex
-	good []int // indices not yet found unreadable, for Sample
+	mu sync.Mutex
+	// bad holds the files Sample found unreadable. Sample's draws never
+	// depend on it (a draw of a bad file is drawn again from the same
+	// rng), so that they are a function of the rng alone.
+	bad map[int]bool
 }
 
 // OpenFolder lists the images of dir. It returns an error naming dir if dir
@@ -97,12 +104,7 @@ func OpenFolder(dir string, opts FolderOptions) (*Folder, error) {
 		return nil, fmt.Errorf("data: image folder %s holds no .jpg, .jpeg or .png files", dir)
 	}
 	slices.Sort(files)
-	f := &Folder{dir: dir, files: files, opts: opts.withDefaults()}
-	f.good = make([]int, len(files))
-	for i := range f.good {
-		f.good[i] = i
-	}
-	return f, nil
+	return &Folder{dir: dir, files: files, opts: opts.withDefaults(), bad: map[int]bool{}}, nil
 }
 
 // OpenFolders opens the two domains of one split of a dataset in the
@@ -159,20 +161,14 @@ func (f *Folder) Item(i int) (Item, error) {
 // Sample draws a random file with rng and returns it resized to
 // LoadSize x LoadSize, cropped at a random Crop x Crop window and, unless
 // NoFlip, flipped with probability 1/2. An unreadable file is reported
-// through Warn (once) and never drawn again, and another file is drawn; in
-// strict mode its error is returned instead. Sample returns an error when
-// every file of the folder has proved unreadable.
+// through Warn (once) and another file is drawn with the same rng, so that
+// what Sample returns depends on rng alone, never on which files earlier
+// calls found unreadable; in strict mode its error is returned instead.
+// Sample returns an error when every file of the folder has proved
+// unreadable.
 func (f *Folder) Sample(rng *rand.Rand) (Image, error) {
 	for {
-		f.mu.Lock()
-		if len(f.good) == 0 {
-			f.mu.Unlock()
-			return Image{}, fmt.Errorf("data: image folder %s: none of its %d image files could be read", f.dir, len(f.files))
-		}
-		k := rng.IntN(len(f.good))
-		i := f.good[k]
-		f.mu.Unlock()
-
+		i := rng.IntN(len(f.files))
 		img, err := f.Load(i)
 		if err == nil {
 			return f.augment(img, rng), nil
@@ -181,13 +177,15 @@ func (f *Folder) Sample(rng *rand.Rand) (Image, error) {
 			return Image{}, err
 		}
 		f.mu.Lock()
-		// Another goroutine may have removed i already; find it again.
-		if j := slices.Index(f.good, i); j >= 0 {
-			f.good = slices.Delete(f.good, j, j+1)
-			f.mu.Unlock()
+		first := !f.bad[i]
+		f.bad[i] = true
+		all := len(f.bad) == len(f.files)
+		f.mu.Unlock()
+		if first {
 			f.opts.Warn(fmt.Sprintf("%v (skipped)", err))
-		} else {
-			f.mu.Unlock()
+		}
+		if all {
+			return Image{}, fmt.Errorf("data: image folder %s: none of its %d image files could be read", f.dir, len(f.files))
 		}
 	}
 }
