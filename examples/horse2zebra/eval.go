@@ -22,7 +22,7 @@ func runEval(args []string) error {
 	if err != nil {
 		return err
 	}
-	tr, err := gan.LoadCheckpoint(filepath.Join(o.out, "checkpoints", "latest.safetensors"), 3)
+	tr, err := gan.LoadCheckpoint(filepath.Join(o.out, "checkpoints", "latest.safetensors"), ds.channels)
 	if err != nil {
 		return err
 	}

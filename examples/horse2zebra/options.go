@@ -42,6 +42,8 @@ type options struct {
 	saveEvery              int
 	count                  int
 	strict                 bool
+	// channels is -channels: 1 or 3, or 0 to follow the data.
+	channels int
 	// fidWeights is eval's -fid-weights: the FID Inception weights file.
 	fidWeights string
 	// bounds are the numeric flags' ranges, checked by setup.
@@ -97,6 +99,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	b.intVar(fs, &o.saveEvery, "save-every", 500, 0, 1e8, "", "keep a numbered checkpoint every N iterations (0: none; latest.safetensors is still written at the end and when stopped)")
 	b.intVar(fs, &o.count, "count", 400, 1, 1e6, "", "synthetic images per domain for training")
 	fs.BoolVar(&o.strict, "strict", false, "treat an unreadable image file as fatal instead of skipping it")
+	b.intVar(fs, &o.channels, "channels", 0, 1, 3, "following the data (1 when every training image is grey, else 3; a checkpoint's own)", "image channels: 1 (grey) or 3 (RGB)")
 }
 
 // config applies the flags over the preset.
@@ -198,6 +201,10 @@ func openDevice(name string) error {
 // dataset is the train and test sources of both domains.
 type dataset struct {
 	trainA, trainB, testA, testB data.Source
+	// channels is the channel count of the images the sources give (see
+	// withChannels); grey is set when every training image is grey.
+	channels int
+	grey     bool
 	// strict makes an unreadable test image an error; otherwise warn
 	// reports it, once per image (warned).
 	strict bool
@@ -222,7 +229,7 @@ func (d dataset) badItem(err error) error {
 // dataset opens the data the flags choose; warn receives the warnings of
 // unreadable images.
 func (o *options) dataset(warn func(string)) (dataset, error) {
-	ds := dataset{strict: o.strict, warn: warn, warned: map[string]bool{}}
+	ds := dataset{strict: o.strict, warn: warn, warned: map[string]bool{}, channels: 3}
 	if o.data == "" {
 		cfg := data.SyntheticConfig{Size: o.size, Count: o.count, Seed: o.seed}
 		ds.trainA, ds.trainB = data.SyntheticDomains(cfg)
@@ -242,6 +249,7 @@ func (o *options) dataset(warn func(string)) (dataset, error) {
 		return dataset{}, err
 	}
 	ds.trainA, ds.trainB, ds.testA, ds.testB = trainA, trainB, testA, testB
+	ds.grey = trainA.Grey() && trainB.Grey()
 	return ds, nil
 }
 
@@ -276,6 +284,9 @@ func setup(name string, args []string, warn func(string)) (*options, dataset, er
 	if err := o.bounds.check(); err != nil {
 		return nil, dataset{}, err
 	}
+	if err := o.checkChannels(); err != nil {
+		return nil, dataset{}, err
+	}
 	// A resumed run and eval read the data the run was started on, unless
 	// the command line says otherwise.
 	if o.resume || name == "eval" {
@@ -290,7 +301,14 @@ func setup(name string, args []string, warn func(string)) (*options, dataset, er
 		return nil, dataset{}, err
 	}
 	ds, err := o.dataset(warn)
-	return o, ds, err
+	if err != nil {
+		return nil, dataset{}, err
+	}
+	c, err := o.imageChannels(name, ds)
+	if err != nil {
+		return nil, dataset{}, err
+	}
+	return o, ds.withChannels(c), nil
 }
 
 // dataFlagsFile is where train records the flags that choose the data, in

@@ -136,13 +136,13 @@ func (r *trainRun) start() error {
 	if err := checkSize(r.o.size, cfg.DLayers); err != nil {
 		return err
 	}
-	r.tr, err = gan.NewTrainer(cfg, 3)
+	r.tr, err = gan.NewTrainer(cfg, r.ds.channels)
 	return err
 }
 
 // resume loads the latest checkpoint and applies the flags that may change.
 func (r *trainRun) resume() error {
-	tr, err := gan.LoadCheckpointRank(r.latest, 3, r.comm.Rank())
+	tr, err := gan.LoadCheckpointRank(r.latest, r.ds.channels, r.comm.Rank())
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}

@@ -40,8 +40,8 @@ func runTranslate(args []string) error {
 	if err != nil {
 		return err
 	}
-	if g.Config.InC != 3 || g.Config.OutC != 3 {
-		return fmt.Errorf("translate: %s maps %d channels to %d; images here are RGB (3)", *weights, g.Config.InC, g.Config.OutC)
+	if !validChannels(g.Config.InC) || !validChannels(g.Config.OutC) {
+		return fmt.Errorf("translate: %s maps %d channels to %d; images here are grey (1) or RGB (3)", *weights, g.Config.InC, g.Config.OutC)
 	}
 	files, folder, err := inputFiles(*in)
 	if err != nil {
@@ -74,12 +74,21 @@ func runTranslate(args []string) error {
 	return nil
 }
 
-// translateFile translates the image file src into the PNG file dst. It
-// fails if src cannot be decoded or is smaller than 5x5.
+// validChannels reports whether images of c channels can be read and
+// written: 1 (grey) or 3 (RGB).
+func validChannels(c int) bool { return c == 1 || c == 3 }
+
+// translateFile translates the image file src into the PNG file dst, grey
+// or RGB as g's output. Colour images given to a grey generator are
+// converted to grey. It fails if src cannot be decoded or is smaller than
+// 5x5.
 func translateFile(g *gan.Generator, src, dst string) error {
 	img, err := data.LoadFile(src)
 	if err != nil {
 		return err
+	}
+	if g.Config.InC == 1 {
+		img = data.ToGrey(img) // the generator's channels, from its weights
 	}
 	if img.H < 5 || img.W < 5 {
 		// Padded to a multiple of 4 by reflection (which needs a pad
@@ -188,7 +197,11 @@ func loadGenerator(path, direction string) (*gan.Generator, error) {
 		return nil, err
 	}
 	if f.Metadata["format"] == "semgan-checkpoint" {
-		tr, err := gan.LoadCheckpoint(path, 3)
+		c, err := checkpointChannels(path)
+		if err != nil {
+			return nil, err
+		}
+		tr, err := gan.LoadCheckpoint(path, c)
 		if err != nil {
 			return nil, err
 		}

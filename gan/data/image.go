@@ -160,11 +160,17 @@ func (img Image) ToRGBA() *image.RGBA {
 	return out
 }
 
-// SavePNG writes img as an 8-bit PNG (see ToRGBA). It writes a temporary file
+// SavePNG writes img as an 8-bit PNG: grey for a 1-channel image (see
+// ToGray), RGB for a 3-channel one (see ToRGBA). It writes a temporary file
 // in the same directory and renames it into place, so that path never holds a
 // partial image. It returns any file-system or encoding error.
 func (img Image) SavePNG(path string) (err error) {
-	rgba := img.ToRGBA()
+	var m image.Image
+	if img.C == 1 {
+		m = img.ToGray()
+	} else {
+		m = img.ToRGBA()
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("data: SavePNG: %w", err)
@@ -179,7 +185,7 @@ func (img Image) SavePNG(path string) (err error) {
 		return fmt.Errorf("data: SavePNG %s: %w", path, err)
 	}
 	bw := bufio.NewWriter(f)
-	if err = png.Encode(bw, rgba); err != nil {
+	if err = png.Encode(bw, m); err != nil {
 		return fmt.Errorf("data: SavePNG %s: %w", path, err)
 	}
 	if err = bw.Flush(); err != nil {
