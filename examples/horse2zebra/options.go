@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	iofs "io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 
@@ -44,6 +43,8 @@ type options struct {
 	strict                 bool
 	// channels is -channels: 1 or 3, or 0 to follow the data.
 	channels int
+	// workers and cacheMB are -workers and -cache-mb (see loader).
+	workers, cacheMB int
 	// fidWeights is eval's -fid-weights: the FID Inception weights file.
 	fidWeights string
 	// bounds are the numeric flags' ranges, checked by setup.
@@ -99,6 +100,8 @@ func (o *options) register(fs *flag.FlagSet) {
 	b.intVar(fs, &o.saveEvery, "save-every", 500, 0, 1e8, "", "keep a numbered checkpoint every N iterations (0: none; latest.safetensors is still written at the end and when stopped)")
 	b.intVar(fs, &o.count, "count", 400, 1, 1e6, "", "synthetic images per domain for training")
 	fs.BoolVar(&o.strict, "strict", false, "treat an unreadable image file as fatal instead of skipping it")
+	b.intVar(fs, &o.workers, "workers", 2, 0, 64, "", "goroutines decoding and augmenting the next iterations' images while one trains (0: none; the images are the same either way)")
+	b.intVar(fs, &o.cacheMB, "cache-mb", 1024, 0, 1<<20, "", "MiB of decoded, resized training images kept in memory (0: decode every time)")
 	b.intVar(fs, &o.channels, "channels", 0, 1, 3, "following the data (1 when every training image is grey, else 3; a checkpoint's own)", "image channels: 1 (grey) or 3 (RGB)")
 }
 
@@ -237,7 +240,9 @@ func (o *options) dataset(warn func(string)) (dataset, error) {
 		return ds, nil
 	}
 	opts := data.FolderOptions{Crop: o.size, Strict: o.strict, Warn: warn}
-	trainA, trainB, err := data.OpenFolders(o.data, "train", opts)
+	trainOpts := opts
+	trainOpts.CacheBytes = int64(o.cacheMB) << 20 / 2 // half for each domain
+	trainA, trainB, err := data.OpenFolders(o.data, "train", trainOpts)
 	if err != nil {
 		return dataset{}, err
 	}
@@ -251,20 +256,6 @@ func (o *options) dataset(warn func(string)) (dataset, error) {
 	ds.trainA, ds.trainB, ds.testA, ds.testB = trainA, trainB, testA, testB
 	ds.grey = trainA.Grey() && trainB.Grey()
 	return ds, nil
-}
-
-// sampleBatch draws n training images from src with iteration-determined
-// randomness.
-func sampleBatch(src data.Source, rng *rand.Rand, n int) (*tensor.Tensor, error) {
-	imgs := make([]data.Image, n)
-	for i := range imgs {
-		img, err := src.Sample(rng)
-		if err != nil {
-			return nil, err
-		}
-		imgs[i] = img
-	}
-	return data.Batch(imgs), nil
 }
 
 // setup parses and checks the shared flags of command name, opens the

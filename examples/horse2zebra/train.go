@@ -52,6 +52,8 @@ type trainRun struct {
 	// mpirun); rank 0 alone writes the log, samples and checkpoints and
 	// talks to the user.
 	comm dist.Comm
+	// batches draws the training images ahead of the iterations.
+	batches *loader
 }
 
 // lead reports whether this process is rank 0, the one that writes.
@@ -192,6 +194,8 @@ func (r *trainRun) train() error {
 		progressbar.OptionSetPredictTime(true), progressbar.OptionShowCount(),
 		progressbar.OptionSetWidth(20), progressbar.OptionThrottle(500*time.Millisecond))
 	_ = bar.Set(tr.Step)
+	r.batches = newLoader(r.ds.trainA, r.ds.trainB, tr.Config.Batch, r.sampleRNG, o.workers, total)
+	defer r.batches.stop()
 	start := time.Now()
 	var sig os.Signal
 	for tr.Step < total {
@@ -238,14 +242,7 @@ func (r *trainRun) train() error {
 func (r *trainRun) step(log *lossLog, bar *progressbar.ProgressBar, start time.Time) error {
 	tr, o := r.tr, r.o
 	r.current.Store(int64(tr.Step + 1))
-	// Each rank draws its own images: a function of the seed, the step and
-	// the rank (rank 0 draws what a single process would).
-	rng := rand.New(rand.NewPCG(tr.SampleRNG(tr.Step).Uint64(), 7+uint64(r.comm.Rank())<<32))
-	a, err := sampleBatch(r.ds.trainA, rng, tr.Config.Batch)
-	if err != nil {
-		return err
-	}
-	b, err := sampleBatch(r.ds.trainB, rng, tr.Config.Batch)
+	a, b, err := r.batches.get(tr.Step)
 	if err != nil {
 		return err
 	}
@@ -274,6 +271,13 @@ func (r *trainRun) step(log *lossLog, bar *progressbar.ProgressBar, start time.T
 		}
 	}
 	return r.saveDue()
+}
+
+// sampleRNG returns the source of iteration step's training images. Each
+// rank draws its own images: a function of the seed, the step and the rank
+// (rank 0 draws what a single process would).
+func (r *trainRun) sampleRNG(step int) *rand.Rand {
+	return rand.New(rand.NewPCG(r.tr.SampleRNG(step).Uint64(), 7+uint64(r.comm.Rank())<<32))
 }
 
 // saveDue writes the numbered checkpoint and latest.safetensors when the

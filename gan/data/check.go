@@ -36,6 +36,7 @@ func (f *Folder) Check() ([]BadFile, error) {
 		return bad, fmt.Errorf("data: image folder %s: none of its %d image files can be read (the first: %v)", f.dir, len(f.files), bad[0].Err)
 	}
 	f.files, f.grey, f.bad = files, grey, map[int]bool{}
+	f.cache, f.cached = nil, 0 // indices have moved
 	return bad, nil
 }
 

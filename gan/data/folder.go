@@ -36,6 +36,11 @@ type FolderOptions struct {
 	// file); nil logs it with the standard logger. It may be called from
 	// several goroutines at once when the Folder is shared.
 	Warn func(msg string)
+	// CacheBytes is the memory Sample may keep decoded images in, resized
+	// to LoadSize x LoadSize (4*C*LoadSize^2 bytes each): images are kept
+	// as they are first drawn, until the next would pass the budget. 0
+	// keeps none. Caching never changes what Sample returns.
+	CacheBytes int64
 }
 
 // withDefaults returns o with its zero fields filled in.
@@ -66,7 +71,8 @@ func imageExt(name string) bool {
 // Folder is a Source over the JPEG and PNG files of one directory (not its
 // subdirectories), in name order. Sample resizes to LoadSize x LoadSize, crops
 // a random Crop x Crop window and flips it half of the time; Item resizes to
-// Crop x Crop. Files are decoded on every call; nothing is cached.
+// Crop x Crop. Files are decoded on every call, but for Sample's images
+// kept within CacheBytes.
 //
 // Check reads every file's header and leaves out those that cannot be read,
 // so that training never meets them.
@@ -81,6 +87,10 @@ type Folder struct {
 	// depend on it (a draw of a bad file is drawn again from the same
 	// rng), so that they are a function of the rng alone.
 	bad map[int]bool
+	// cache holds files decoded and resized for Sample, cached the bytes
+	// they take.
+	cache  map[int]Image
+	cached int64
 }
 
 // OpenFolder lists the images of dir. It returns an error naming dir if dir
@@ -169,7 +179,7 @@ func (f *Folder) Item(i int) (Item, error) {
 func (f *Folder) Sample(rng *rand.Rand) (Image, error) {
 	for {
 		i := rng.IntN(len(f.files))
-		img, err := f.Load(i)
+		img, err := f.loadResized(i)
 		if err == nil {
 			return f.augment(img, rng), nil
 		}
@@ -190,10 +200,38 @@ func (f *Folder) Sample(rng *rand.Rand) (Image, error) {
 	}
 }
 
-// augment applies the training transform: resize, random crop, random flip.
+// loadResized returns file i decoded and resized to LoadSize x LoadSize,
+// from the cache or decoded and then kept there if it fits the budget.
+func (f *Folder) loadResized(i int) (Image, error) {
+	f.mu.Lock()
+	img, ok := f.cache[i]
+	f.mu.Unlock()
+	if ok {
+		return img, nil
+	}
+	img, err := f.Load(i)
+	if err != nil {
+		return img, err
+	}
+	l := f.opts.LoadSize
+	img = Resize(img, l, l)
+	size := int64(4 * len(img.Pix))
+	f.mu.Lock()
+	if _, ok := f.cache[i]; !ok && f.cached+size <= f.opts.CacheBytes {
+		if f.cache == nil {
+			f.cache = map[int]Image{}
+		}
+		f.cache[i] = img
+		f.cached += size
+	}
+	f.mu.Unlock()
+	return img, nil
+}
+
+// augment applies the rest of the training transform to img, resized to
+// LoadSize: a random crop and a random flip. It never changes img.
 func (f *Folder) augment(img Image, rng *rand.Rand) Image {
 	l, c := f.opts.LoadSize, f.opts.Crop
-	img = Resize(img, l, l)
 	y, x := rng.IntN(l-c+1), rng.IntN(l-c+1)
 	img = Crop(img, y, x, c, c)
 	if !f.opts.NoFlip && rng.IntN(2) == 1 {
