@@ -11,7 +11,7 @@ func Attention(q, k, v *Var, scale float32) *Var {
 	// lse, kept for backward
 	return record(o, []*Var{q, k, v}, func(do *tensor.Tensor) {
 		dq, dk, dv := gradOrScratch(q), gradOrScratch(k), gradOrScratch(v)
-		tensor.AttentionBackward(q.Value, k.Value, v.Value, scale, o, lse, do, dq, dk, dv)
+		tensor.AttentionBackwardAcc(q.Value, k.Value, v.Value, scale, o, lse, do, dq, dk, dv)
 		freeScratch(q, dq)
 		freeScratch(k, dk)
 		freeScratch(v, dv)
@@ -33,33 +33,10 @@ func freeScratch(v *Var, g *tensor.Tensor) {
 	}
 }
 
-// MatMul returns op(a) op(b) for matrices or batches of matrices (rank 2 or
-// 3), op transposing the last two dimensions when its flag is set.
-func MatMul(a, b *Var, transA, transB bool) *Var {
-	c := tensor.MatMul(a.Value, b.Value, transA, transB)
-	return record(c, []*Var{a, b}, func(dc *tensor.Tensor) {
-		// C = A B: dA = dC B^T, dB = A^T dC; with transposes the roles swap.
-		if a.requiresGrad {
-			if transA {
-				tensor.MatMulAcc(b.Value, dc, transB, true, a.grad())
-			} else {
-				tensor.MatMulAcc(dc, b.Value, false, !transB, a.grad())
-			}
-		}
-		if b.requiresGrad {
-			if transB {
-				tensor.MatMulAcc(dc, a.Value, true, transA, b.grad())
-			} else {
-				tensor.MatMulAcc(a.Value, dc, !transA, false, b.grad())
-			}
-		}
-	})
-}
-
 // Softmax returns the softmax of x along its last dimension.
 func Softmax(x *Var) *Var {
 	y := tensor.Softmax(x.Value)
 	return record(y, []*Var{x}, func(dy *tensor.Tensor) {
-		tensor.SoftmaxBackward(y, dy, x.grad())
+		tensor.SoftmaxBackwardAcc(y, dy, x.grad())
 	})
 }

@@ -30,7 +30,7 @@ func BackwardWith(out *Var, grad *tensor.Tensor) {
 	if !out.requiresGrad {
 		return
 	}
-	tensor.AddScaled(out.grad(), 1, grad)
+	tensor.AddScaledAcc(1, grad, out.grad())
 	order := topoOrder(out)
 	for i := len(order) - 1; i >= 0; i-- {
 		// Every consumer of v comes after it in order, so v.Grad is

@@ -9,7 +9,7 @@ import (
 func unary(op kernels.UnaryOp, alpha float32, x *Var) *Var {
 	y := tensor.Apply(op, alpha, x.Value)
 	return record(y, []*Var{x}, func(dy *tensor.Tensor) {
-		tensor.ApplyBackward(op, alpha, x.Value, y, dy, x.grad())
+		tensor.ApplyBackwardAcc(op, alpha, x.Value, y, dy, x.grad())
 	})
 }
 
@@ -37,7 +37,7 @@ func Add(a, b *Var) *Var {
 	y := tensor.Add(a.Value, b.Value)
 	return record(y, []*Var{a, b}, func(dy *tensor.Tensor) {
 		if a.requiresGrad {
-			tensor.AddScaled(a.grad(), 1, dy)
+			tensor.AddScaledAcc(1, dy, a.grad())
 		}
 		if b.requiresGrad {
 			tensor.SumToAcc(dy, b.grad())
@@ -50,7 +50,7 @@ func Sub(a, b *Var) *Var {
 	y := tensor.Sub(a.Value, b.Value)
 	return record(y, []*Var{a, b}, func(dy *tensor.Tensor) {
 		if a.requiresGrad {
-			tensor.AddScaled(a.grad(), 1, dy)
+			tensor.AddScaledAcc(1, dy, a.grad())
 		}
 		if b.requiresGrad {
 			neg := tensor.Apply(kernels.Scale, -1, dy)
@@ -67,7 +67,7 @@ func Mul(a, b *Var) *Var {
 		if a.requiresGrad {
 			// d/da = b
 			t := tensor.Mul(dy, b.Value)
-			tensor.AddScaled(a.grad(), 1, t)
+			tensor.AddScaledAcc(1, t, a.grad())
 			t.Free()
 		}
 		if b.requiresGrad {
@@ -86,7 +86,7 @@ func Div(a, b *Var) *Var {
 		// d/da = 1/b
 		g := tensor.Div(dy, b.Value)
 		if a.requiresGrad {
-			tensor.AddScaled(a.grad(), 1, g)
+			tensor.AddScaledAcc(1, g, a.grad())
 		}
 		if b.requiresGrad {
 			// d/db = -a/b^2 = -(dy/b) * (a/b) = -g*y
@@ -104,6 +104,6 @@ func Div(a, b *Var) *Var {
 func Reshape(x *Var, shape ...int) *Var {
 	y := x.Value.Reshape(shape...)
 	return record(y, []*Var{x}, func(dy *tensor.Tensor) {
-		tensor.AddScaled(x.grad(), 1, dy)
+		tensor.AddScaledAcc(1, dy, x.grad())
 	})
 }

@@ -13,7 +13,7 @@ import (
 func wrongTanh(x *Var) *Var {
 	y := tensor.Apply(kernels.Tanh, 0, x.Value)
 	return record(y, []*Var{x}, func(dy *tensor.Tensor) {
-		tensor.AddScaled(x.grad(), 1, tensor.Mul(dy, y))
+		tensor.AddScaledAcc(1, tensor.Mul(dy, y), x.grad())
 	})
 }
 
@@ -23,7 +23,7 @@ func overwritingAdd(a, b *Var) *Var {
 	y := tensor.Add(a.Value, b.Value)
 	return record(y, []*Var{a, b}, func(dy *tensor.Tensor) {
 		a.grad().CopyFrom(dy)
-		tensor.AddScaled(b.grad(), 1, dy)
+		tensor.AddScaledAcc(1, dy, b.grad())
 	})
 }
 
@@ -60,7 +60,7 @@ func avgPoolCountingPadding(x *Var, o tensor.PoolOpts) *Var {
 	return record(y, []*Var{x}, func(dy *tensor.Tensor) {
 		wrong := o
 		wrong.CountIncludePad = true
-		tensor.AvgPool2dBackward(x.Value, wrong, dy, x.grad())
+		tensor.AvgPool2dBackwardAcc(x.Value, wrong, dy, x.grad())
 	})
 }
 

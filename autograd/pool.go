@@ -8,7 +8,7 @@ import "github.com/semgan/semgan/tensor"
 func MaxPool2d(x *Var, o tensor.PoolOpts) *Var {
 	y := tensor.MaxPool2d(x.Value, o)
 	return record(y, []*Var{x}, func(dy *tensor.Tensor) {
-		tensor.MaxPool2dBackward(x.Value, o, dy, x.grad())
+		tensor.MaxPool2dBackwardAcc(x.Value, o, dy, x.grad())
 	})
 }
 
@@ -17,7 +17,7 @@ func MaxPool2d(x *Var, o tensor.PoolOpts) *Var {
 func AvgPool2d(x *Var, o tensor.PoolOpts) *Var {
 	y := tensor.AvgPool2d(x.Value, o)
 	return record(y, []*Var{x}, func(dy *tensor.Tensor) {
-		tensor.AvgPool2dBackward(x.Value, o, dy, x.grad())
+		tensor.AvgPool2dBackwardAcc(x.Value, o, dy, x.grad())
 	})
 }
 
@@ -26,23 +26,6 @@ func AvgPool2d(x *Var, o tensor.PoolOpts) *Var {
 func GlobalAvgPool2d(x *Var) *Var {
 	y := tensor.GlobalAvgPool2d(x.Value)
 	return record(y, []*Var{x}, func(dy *tensor.Tensor) {
-		tensor.GlobalAvgPool2dBackward(x.Value, dy, x.grad())
-	})
-}
-
-// Concat returns xs joined along dimension dim, as torch.cat; each input
-// receives its part of the gradient.
-func Concat(dim int, xs ...*Var) *Var {
-	vals := make([]*tensor.Tensor, len(xs))
-	for i, x := range xs {
-		vals[i] = x.Value
-	}
-	y := tensor.Concat(dim, vals...)
-	return record(y, xs, func(dy *tensor.Tensor) {
-		grads := make([]*tensor.Tensor, len(xs))
-		for i, x := range xs {
-			grads[i] = x.gradIf()
-		}
-		tensor.ConcatBackward(dim, vals, dy, grads)
+		tensor.GlobalAvgPool2dBackwardAcc(x.Value, dy, x.grad())
 	})
 }

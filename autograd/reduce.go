@@ -8,7 +8,7 @@ import (
 func reduce(op kernels.ReduceOp, a, b *Var) *Var {
 	y := tensor.Reduce(op, a.Value, valueOf(b))
 	return record(y, []*Var{a, b}, func(dy *tensor.Tensor) {
-		tensor.ReduceBackward(op, a.Value, valueOf(b), dy, a.gradIf(), b.gradIf())
+		tensor.ReduceBackwardAcc(op, a.Value, valueOf(b), dy, a.gradIf(), b.gradIf())
 	})
 }
 

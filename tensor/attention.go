@@ -31,19 +31,19 @@ func Attention(q, k, v *Tensor, scale float32) (o, lse *Tensor) {
 	return o, lse
 }
 
-// AttentionBackward accumulates the gradients of Attention into dq, dk and
+// AttentionBackwardAcc accumulates the gradients of Attention into dq, dk and
 // dv given the output o, the kept lse and the output gradient do.
-func AttentionBackward(q, k, v *Tensor, scale float32, o, lse, do, dq, dk, dv *Tensor) {
-	p := attentionParams("AttentionBackward", q, k, v, scale)
-	mustShape("AttentionBackward", "do", do, o.shape...)
+func AttentionBackwardAcc(q, k, v *Tensor, scale float32, o, lse, do, dq, dk, dv *Tensor) {
+	p := attentionParams("AttentionBackwardAcc", q, k, v, scale)
+	mustShape("AttentionBackwardAcc", "do", do, o.shape...)
 	for _, g := range []struct {
 		name string
 		d, x *Tensor
 	}{{"dq", dq, q}, {"dk", dk, k}, {"dv", dv, v}} {
 		if g.d == nil {
-			panic("tensor: AttentionBackward: " + g.name + " is nil; pass a scratch tensor")
+			panic("tensor: AttentionBackwardAcc: " + g.name + " is nil; pass a scratch tensor")
 		}
-		mustShape("AttentionBackward", g.name, g.d, g.x.shape...)
+		mustShape("AttentionBackwardAcc", g.name, g.d, g.x.shape...)
 	}
 	q.dev.AttentionBackward(p, q.buf, k.buf, v.buf, o.buf, lse.buf, do.buf, dq.buf, dk.buf, dv.buf)
 }
@@ -56,10 +56,10 @@ func Softmax(x *Tensor) *Tensor {
 	return y
 }
 
-// SoftmaxBackward accumulates into dx the gradient of y = Softmax(x) given dy.
-func SoftmaxBackward(y, dy, dx *Tensor) {
-	mustShape("SoftmaxBackward", "dy", dy, y.shape...)
-	mustShape("SoftmaxBackward", "dx", dx, y.shape...)
+// SoftmaxBackwardAcc accumulates into dx the gradient of y = Softmax(x) given dy.
+func SoftmaxBackwardAcc(y, dy, dx *Tensor) {
+	mustShape("SoftmaxBackwardAcc", "dy", dy, y.shape...)
+	mustShape("SoftmaxBackwardAcc", "dx", dx, y.shape...)
 	cols := y.Dim(-1)
 	y.dev.SoftmaxBackward(kernels.SoftmaxParams{Rows: y.Len() / cols, Cols: cols}, y.buf, dy.buf, dx.buf)
 }

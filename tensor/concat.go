@@ -51,22 +51,22 @@ func Concat(dim int, ts ...*Tensor) *Tensor {
 	return y
 }
 
-// ConcatBackward accumulates into dxs[i] (nil to skip) the part of dy, the
+// ConcatBackwardAcc accumulates into dxs[i] (nil to skip) the part of dy, the
 // gradient of Concat(dim, ts...), that belongs to ts[i]. ts only supply
 // the shapes.
-func ConcatBackward(dim int, ts []*Tensor, dy *Tensor, dxs []*Tensor) {
-	shape, outer, lens := concatLayout("ConcatBackward", dim, ts)
-	mustShape("ConcatBackward", "dy", dy, shape...)
+func ConcatBackwardAcc(dim int, ts []*Tensor, dy *Tensor, dxs []*Tensor) {
+	shape, outer, lens := concatLayout("ConcatBackwardAcc", dim, ts)
+	mustShape("ConcatBackwardAcc", "dy", dy, shape...)
 	if len(dxs) != len(ts) {
-		panic(fmt.Sprintf("tensor: ConcatBackward: %d gradients for %d inputs", len(dxs), len(ts)))
+		panic(fmt.Sprintf("tensor: ConcatBackwardAcc: %d gradients for %d inputs", len(dxs), len(ts)))
 	}
 	total := dy.Len() / max(outer, 1)
 	off := 0
 	for i, dx := range dxs {
 		n := lens[i]
 		if dx != nil && n > 0 && outer > 0 {
-			mustSameDevice("ConcatBackward", dy, dx)
-			mustShape("ConcatBackward", "gradient", dx, ts[i].shape...)
+			mustSameDevice("ConcatBackwardAcc", dy, dx)
+			mustShape("ConcatBackwardAcc", "gradient", dx, ts[i].shape...)
 			dy.dev.CopyBlocks(kernels.BlockCopyParams{Count: outer, Len: n, SrcOffset: off, SrcStride: total, DstStride: n, Accumulate: true}, dy.buf, dx.buf)
 		}
 		off += n

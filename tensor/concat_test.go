@@ -61,8 +61,8 @@ func TestConcat(t *testing.T) {
 			dxs[i] = tensor.Full(1, x.Shape()...)
 			dxso[i] = tensor.FromSliceOn(other, dxs[i].Data(), x.Shape()...)
 		}
-		tensor.ConcatBackward(tc.dim, ts, dy, dxs)
-		tensor.ConcatBackward(tc.dim, tso, dyo, dxso)
+		tensor.ConcatBackwardAcc(tc.dim, ts, dy, dxs)
+		tensor.ConcatBackwardAcc(tc.dim, tso, dyo, dxso)
 		var parts []*tensor.Tensor
 		for i, dx := range dxs {
 			if dx == nil {
@@ -87,6 +87,6 @@ func TestConcatPanics(t *testing.T) {
 	require.Panics(t, func() { tensor.Concat(4, tensor.Zeros(2, 3, 4, 5)) })
 	require.Panics(t, func() { tensor.Concat(0) })
 	require.Panics(t, func() {
-		tensor.ConcatBackward(1, []*tensor.Tensor{tensor.Zeros(1, 2)}, tensor.Zeros(1, 3), []*tensor.Tensor{nil})
+		tensor.ConcatBackwardAcc(1, []*tensor.Tensor{tensor.Zeros(1, 2)}, tensor.Zeros(1, 3), []*tensor.Tensor{nil})
 	})
 }

@@ -55,20 +55,20 @@ func Conv2d(x, w, bias *Tensor, o ConvOpts) *Tensor {
 	return y
 }
 
-// Conv2dBackward accumulates the gradients of Conv2d into dx, dw and dbias
+// Conv2dBackwardAcc accumulates the gradients of Conv2d into dx, dw and dbias
 // (each may be nil) given the output gradient dy.
-func Conv2dBackward(x, w *Tensor, o ConvOpts, dy, dx, dw, dbias *Tensor) {
-	p := convParams("Conv2dBackward", x, w, o)
-	mustShape("Conv2dBackward", "dy", dy, p.N, p.OutC, p.OutH(), p.OutW())
+func Conv2dBackwardAcc(x, w *Tensor, o ConvOpts, dy, dx, dw, dbias *Tensor) {
+	p := convParams("Conv2dBackwardAcc", x, w, o)
+	mustShape("Conv2dBackwardAcc", "dy", dy, p.N, p.OutC, p.OutH(), p.OutW())
 	if dx != nil {
-		mustShape("Conv2dBackward", "dx", dx, x.shape...)
+		mustShape("Conv2dBackwardAcc", "dx", dx, x.shape...)
 		x.dev.ConvBackwardData(p, dy.buf, w.buf, dx.buf)
 	}
 	if dw != nil || dbias != nil {
 		if dw != nil {
-			mustShape("Conv2dBackward", "dw", dw, w.shape...)
+			mustShape("Conv2dBackwardAcc", "dw", dw, w.shape...)
 		}
-		checkBias("Conv2dBackward", dbias, p.OutC)
+		checkBias("Conv2dBackwardAcc", dbias, p.OutC)
 		x.dev.ConvBackwardFilter(p, x.buf, dy.buf, bufOf(dw), bufOf(dbias))
 	}
 }
@@ -114,14 +114,14 @@ func ConvTranspose2d(x, w, bias *Tensor, o ConvOpts) *Tensor {
 	return y
 }
 
-// ConvTranspose2dBackward accumulates the gradients of ConvTranspose2d into
+// ConvTranspose2dBackwardAcc accumulates the gradients of ConvTranspose2d into
 // dx, dw and dbias (each may be nil) given the output gradient dy.
-func ConvTranspose2dBackward(x, w *Tensor, o ConvOpts, dy, dx, dw, dbias *Tensor) {
-	p := transposedParams("ConvTranspose2dBackward", x, w, o)
-	mustShape("ConvTranspose2dBackward", "dy", dy, p.N, p.InC, p.InH, p.InW)
+func ConvTranspose2dBackwardAcc(x, w *Tensor, o ConvOpts, dy, dx, dw, dbias *Tensor) {
+	p := transposedParams("ConvTranspose2dBackwardAcc", x, w, o)
+	mustShape("ConvTranspose2dBackwardAcc", "dy", dy, p.N, p.InC, p.InH, p.InW)
 	if dx != nil {
 		// The transpose of backward-data is the forward convolution.
-		mustShape("ConvTranspose2dBackward", "dx", dx, x.shape...)
+		mustShape("ConvTranspose2dBackwardAcc", "dx", dx, x.shape...)
 		tmp := New(x.dev, x.shape...)
 		x.dev.ConvForward(p, dy.buf, w.buf, nil, tmp.buf)
 		x.dev.Axpby(1, tmp.buf, 1, dx.buf)
@@ -129,11 +129,11 @@ func ConvTranspose2dBackward(x, w *Tensor, o ConvOpts, dy, dx, dw, dbias *Tensor
 	}
 	if dw != nil {
 		// The underlying convolution's input is dy and its output gradient x.
-		mustShape("ConvTranspose2dBackward", "dw", dw, w.shape...)
+		mustShape("ConvTranspose2dBackwardAcc", "dw", dw, w.shape...)
 		x.dev.ConvBackwardFilter(p, dy.buf, x.buf, dw.buf, nil)
 	}
 	if dbias != nil {
-		checkBias("ConvTranspose2dBackward", dbias, p.InC)
+		checkBias("ConvTranspose2dBackwardAcc", dbias, p.InC)
 		x.dev.SumTo(channelBroadcast(dy), dy.buf, dbias.buf)
 	}
 }

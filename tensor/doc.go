@@ -3,9 +3,16 @@
 //
 // A Tensor is a shape and a contiguous buffer on one device. Operations check
 // shapes, allocate their result on the operands' device and call one kernel.
-// Forward operations return new tensors; the *Backward functions accumulate
-// into gradient tensors the caller passes (nil means "not wanted"), which is
-// what the autograd package needs.
+//
+// A function's name says what it writes:
+//
+//   - a plain name (Conv2d, MatMul, Apply) returns a new tensor;
+//   - the suffix Acc (MatMulAcc, SumToAcc, AddScaledAcc, Conv2dBackwardAcc)
+//     adds (+=) into tensors the caller passes, which come last; a
+//     *BackwardAcc function accumulates the gradients of its forward op,
+//     which is what the autograd package needs, and a nil gradient there
+//     means "not wanted" (its name in the doc comment says which may be nil);
+//   - the suffix InPlace (ApplyInPlace, ScaleInPlace) overwrites its operand.
 //
 // Shape mistakes are programmer errors and panic with the operation's name
 // and the shapes involved, for example

@@ -19,10 +19,10 @@ func ApplyInPlace(op kernels.UnaryOp, alpha float32, x *Tensor) {
 	x.dev.Unary(op, alpha, x.buf, x.buf)
 }
 
-// ApplyBackward accumulates dx += op'(x) * dy given x and y = op(x).
-func ApplyBackward(op kernels.UnaryOp, alpha float32, x, y, dy, dx *Tensor) {
-	mustShape("ApplyBackward", "dy", dy, x.shape...)
-	mustShape("ApplyBackward", "dx", dx, x.shape...)
+// ApplyBackwardAcc accumulates dx += op'(x) * dy given x and y = op(x).
+func ApplyBackwardAcc(op kernels.UnaryOp, alpha float32, x, y, dy, dx *Tensor) {
+	mustShape("ApplyBackwardAcc", "dy", dy, x.shape...)
+	mustShape("ApplyBackwardAcc", "dx", dx, x.shape...)
 	x.dev.UnaryBackward(op, alpha, x.buf, y.buf, dy.buf, dx.buf)
 }
 
@@ -84,11 +84,11 @@ func Mul(a, b *Tensor) *Tensor { return Binary(kernels.Mul, a, b) }
 // Div returns a / b with b broadcast over a.
 func Div(a, b *Tensor) *Tensor { return Binary(kernels.Div, a, b) }
 
-// AddScaled accumulates dst += alpha*x; the element counts must match.
-func AddScaled(dst *Tensor, alpha float32, x *Tensor) {
-	mustSameDevice("AddScaled", dst, x)
+// AddScaledAcc accumulates dst += alpha*x; the element counts must match.
+func AddScaledAcc(alpha float32, x, dst *Tensor) {
+	mustSameDevice("AddScaledAcc", x, dst)
 	if dst.Len() != x.Len() {
-		panic(fmt.Sprintf("tensor: AddScaled: dst %v vs x %v", dst.shape, x.shape))
+		panic(fmt.Sprintf("tensor: AddScaledAcc: x %v vs dst %v", x.shape, dst.shape))
 	}
 	dst.dev.Axpby(alpha, x.buf, 1, dst.buf)
 }

@@ -40,16 +40,16 @@ func InstanceNorm(x, gamma, beta *Tensor, eps float32) (*Tensor, NormStats) {
 	return y, st
 }
 
-// InstanceNormBackward accumulates the gradients of InstanceNorm into dx,
+// InstanceNormBackwardAcc accumulates the gradients of InstanceNorm into dx,
 // dgamma and dbeta (each may be nil) given dy and the forward statistics.
-func InstanceNormBackward(x, gamma *Tensor, st NormStats, dy, dx, dgamma, dbeta *Tensor) {
-	p := normParams("InstanceNormBackward", x, gamma, dbeta, 0)
-	mustShape("InstanceNormBackward", "dy", dy, x.shape...)
+func InstanceNormBackwardAcc(x, gamma *Tensor, st NormStats, dy, dx, dgamma, dbeta *Tensor) {
+	p := normParams("InstanceNormBackwardAcc", x, gamma, dbeta, 0)
+	mustShape("InstanceNormBackwardAcc", "dy", dy, x.shape...)
 	if dx != nil {
-		mustShape("InstanceNormBackward", "dx", dx, x.shape...)
+		mustShape("InstanceNormBackwardAcc", "dx", dx, x.shape...)
 	}
 	if dgamma != nil {
-		mustShape("InstanceNormBackward", "dgamma", dgamma, p.C)
+		mustShape("InstanceNormBackwardAcc", "dgamma", dgamma, p.C)
 	}
 	x.dev.InstanceNormBackward(p, x.buf, bufOf(gamma), st.Mean.buf, st.Rstd.buf, dy.buf, bufOf(dx), bufOf(dgamma), bufOf(dbeta))
 }

@@ -36,10 +36,10 @@ func Pad2d(x *Tensor, pd Padding) *Tensor {
 	return y
 }
 
-// Pad2dBackward accumulates into dx the gradient of Pad2d given dy.
-func Pad2dBackward(x *Tensor, pd Padding, dy, dx *Tensor) {
-	p := padParams("Pad2dBackward", x, pd)
-	mustShape("Pad2dBackward", "dy", dy, p.N, p.C, p.OutH(), p.OutW())
-	mustShape("Pad2dBackward", "dx", dx, x.shape...)
+// Pad2dBackwardAcc accumulates into dx the gradient of Pad2d given dy.
+func Pad2dBackwardAcc(x *Tensor, pd Padding, dy, dx *Tensor) {
+	p := padParams("Pad2dBackwardAcc", x, pd)
+	mustShape("Pad2dBackwardAcc", "dy", dy, p.N, p.C, p.OutH(), p.OutW())
+	mustShape("Pad2dBackwardAcc", "dx", dx, x.shape...)
 	x.dev.PadBackward(p, dy.buf, dx.buf)
 }

@@ -42,14 +42,14 @@ func MaxPool2d(x *Tensor, o PoolOpts) *Tensor {
 	return y
 }
 
-// MaxPool2dBackward accumulates into dx the gradient of MaxPool2d given dy:
+// MaxPool2dBackwardAcc accumulates into dx the gradient of MaxPool2d given dy:
 // each element of dy goes to the input element its window's maximum came
 // from.
-func MaxPool2dBackward(x *Tensor, o PoolOpts, dy, dx *Tensor) {
-	p := poolParams("MaxPool2dBackward", x, o)
-	mustSameDevice("MaxPool2dBackward", x, dy, dx)
-	mustShape("MaxPool2dBackward", "dy", dy, p.N, p.C, p.OutH(), p.OutW())
-	mustShape("MaxPool2dBackward", "dx", dx, x.shape...)
+func MaxPool2dBackwardAcc(x *Tensor, o PoolOpts, dy, dx *Tensor) {
+	p := poolParams("MaxPool2dBackwardAcc", x, o)
+	mustSameDevice("MaxPool2dBackwardAcc", x, dy, dx)
+	mustShape("MaxPool2dBackwardAcc", "dy", dy, p.N, p.C, p.OutH(), p.OutW())
+	mustShape("MaxPool2dBackwardAcc", "dx", dx, x.shape...)
 	x.dev.MaxPoolBackward(p, x.buf, dy.buf, dx.buf)
 }
 
@@ -63,13 +63,13 @@ func AvgPool2d(x *Tensor, o PoolOpts) *Tensor {
 	return y
 }
 
-// AvgPool2dBackward accumulates into dx the gradient of AvgPool2d given dy.
+// AvgPool2dBackwardAcc accumulates into dx the gradient of AvgPool2d given dy.
 // x only supplies the input's shape.
-func AvgPool2dBackward(x *Tensor, o PoolOpts, dy, dx *Tensor) {
-	p := poolParams("AvgPool2dBackward", x, o)
-	mustSameDevice("AvgPool2dBackward", x, dy, dx)
-	mustShape("AvgPool2dBackward", "dy", dy, p.N, p.C, p.OutH(), p.OutW())
-	mustShape("AvgPool2dBackward", "dx", dx, x.shape...)
+func AvgPool2dBackwardAcc(x *Tensor, o PoolOpts, dy, dx *Tensor) {
+	p := poolParams("AvgPool2dBackwardAcc", x, o)
+	mustSameDevice("AvgPool2dBackwardAcc", x, dy, dx)
+	mustShape("AvgPool2dBackwardAcc", "dy", dy, p.N, p.C, p.OutH(), p.OutW())
+	mustShape("AvgPool2dBackwardAcc", "dx", dx, x.shape...)
 	x.dev.AvgPoolBackward(p, dy.buf, dx.buf)
 }
 
@@ -94,14 +94,14 @@ func GlobalAvgPool2d(x *Tensor) *Tensor {
 	return y
 }
 
-// GlobalAvgPool2dBackward accumulates into dx the gradient of
+// GlobalAvgPool2dBackwardAcc accumulates into dx the gradient of
 // GlobalAvgPool2d given dy [N, C, 1, 1]: each plane of dx gets its dy
 // divided by the plane's size.
-func GlobalAvgPool2dBackward(x, dy, dx *Tensor) {
-	mustRank("GlobalAvgPool2dBackward", "input", x, 4)
-	mustSameDevice("GlobalAvgPool2dBackward", x, dy, dx)
-	mustShape("GlobalAvgPool2dBackward", "dy", dy, x.shape[0], x.shape[1], 1, 1)
-	mustShape("GlobalAvgPool2dBackward", "dx", dx, x.shape...)
+func GlobalAvgPool2dBackwardAcc(x, dy, dx *Tensor) {
+	mustRank("GlobalAvgPool2dBackwardAcc", "input", x, 4)
+	mustSameDevice("GlobalAvgPool2dBackwardAcc", x, dy, dx)
+	mustShape("GlobalAvgPool2dBackwardAcc", "dy", dy, x.shape[0], x.shape[1], 1, 1)
+	mustShape("GlobalAvgPool2dBackwardAcc", "dx", dx, x.shape...)
 	if x.Len() == 0 {
 		return
 	}

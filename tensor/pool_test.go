@@ -38,8 +38,8 @@ func TestPoolingOnAnotherDevice(t *testing.T) {
 				fwd  func(*tensor.Tensor, tensor.PoolOpts) *tensor.Tensor
 				bwd  func(*tensor.Tensor, tensor.PoolOpts, *tensor.Tensor, *tensor.Tensor)
 			}{
-				{"max", tensor.MaxPool2d, tensor.MaxPool2dBackward},
-				{"avg", tensor.AvgPool2d, tensor.AvgPool2dBackward},
+				{"max", tensor.MaxPool2d, tensor.MaxPool2dBackwardAcc},
+				{"avg", tensor.AvgPool2d, tensor.AvgPool2dBackwardAcc},
 			} {
 				y, yo := pool.fwd(x, o), pool.fwd(xo, o)
 				assert.Equal(t, y.Shape(), yo.Shape())
@@ -64,7 +64,7 @@ func TestPoolShapes(t *testing.T) {
 		func() { tensor.MaxPool2d(x, tensor.PoolOpts{Kernel: 3, Stride: 1, Padding: 2}) })
 	require.Panics(t, func() { tensor.AvgPool2d(tensor.Zeros(3, 5, 5), tensor.PoolOpts{Kernel: 3}) })
 	require.Panics(t, func() {
-		tensor.AvgPool2dBackward(x, tensor.PoolOpts{Kernel: 3}, tensor.Zeros(2, 3, 48, 48), tensor.ZerosLike(x))
+		tensor.AvgPool2dBackwardAcc(x, tensor.PoolOpts{Kernel: 3}, tensor.Zeros(2, 3, 48, 48), tensor.ZerosLike(x))
 	})
 }
 
@@ -74,7 +74,7 @@ func TestGlobalAvgPool2d(t *testing.T) {
 	assert.Equal(t, []int{1, 3, 1, 1}, y.Shape())
 	assert.Equal(t, []float32{2.5, 25, -2}, y.Data())
 	dx := tensor.Full(1, 1, 3, 2, 2)
-	tensor.GlobalAvgPool2dBackward(x, tensor.FromSlice([]float32{4, 8, -4}, 1, 3, 1, 1), dx)
+	tensor.GlobalAvgPool2dBackwardAcc(x, tensor.FromSlice([]float32{4, 8, -4}, 1, 3, 1, 1), dx)
 	assert.Equal(t, []float32{2, 2, 2, 2, 3, 3, 3, 3, 0, 0, 0, 0}, dx.Data())
 	require.Panics(t, func() { tensor.GlobalAvgPool2d(tensor.Zeros(2, 3, 0, 4)) })
 }

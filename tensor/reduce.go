@@ -15,15 +15,15 @@ func Reduce(op kernels.ReduceOp, a, b *Tensor) *Tensor {
 	return out
 }
 
-// ReduceBackward accumulates into da and db (either may be nil) the gradient
+// ReduceBackwardAcc accumulates into da and db (either may be nil) the gradient
 // of Reduce given dout, the gradient of the reduced value.
-func ReduceBackward(op kernels.ReduceOp, a, b, dout, da, db *Tensor) {
+func ReduceBackwardAcc(op kernels.ReduceOp, a, b, dout, da, db *Tensor) {
 	checkReduce(op, a, b)
 	if da != nil {
-		mustShape("ReduceBackward", "da", da, a.shape...)
+		mustShape("ReduceBackwardAcc", "da", da, a.shape...)
 	}
 	if db != nil {
-		mustShape("ReduceBackward", "db", db, a.shape...)
+		mustShape("ReduceBackwardAcc", "db", db, a.shape...)
 	}
 	a.dev.ReduceBackward(op, a.buf, bufOf(b), dout.buf, bufOf(da), bufOf(db))
 }
