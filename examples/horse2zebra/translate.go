@@ -24,8 +24,15 @@ func runTranslate(args []string) error {
 	dir := fs.String("direction", "AtoB", "AtoB or BtoA: which of a checkpoint's generators to use (a single generator's state dict translates the way it was trained)")
 	device := fs.String("device", "cpu", "compute device: cpu, or cuda in a build with -tags cuda or cudaemu")
 	strict := fs.Bool("strict", false, "stop at the first image of an -in folder that cannot be translated instead of skipping it")
+	var b bounds
+	var maxSide, tile int
+	b.intVar(fs, &maxSide, "max-side", 0, 8, 1<<16, "four times the training size (1024 when unknown)", "resize each image so that its longer side is at most this many pixels (bounds time and memory)")
+	b.intVar(fs, &tile, "tile", 0, 16, 8192, "none", "translate in tiles of this side, overlapping by a quarter and blended, keeping the full resolution (instead of -max-side)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if err := b.check(); err != nil {
+		return fmt.Errorf("translate: %w", err)
 	}
 	if *weights == "" || *in == "" {
 		return fmt.Errorf("translate: -weights and -in are required")
@@ -51,10 +58,11 @@ func runTranslate(args []string) error {
 		return err
 	}
 	outs := outputNames(files, func(msg string) { fmt.Fprintln(stderr, "note:", msg) })
+	p := translatePlan(maxSide, tile, *weights)
 	written, failed := 0, 0
 	for i, f := range files {
 		dst := filepath.Join(*out, outs[i])
-		if err := translateFile(g, f, dst); err != nil {
+		if err := translateFile(g, f, dst, p, fmt.Sprintf("[%d/%d]", i+1, len(files))); err != nil {
 			if !folder || *strict {
 				return fmt.Errorf("translate: %w", err)
 			}
@@ -81,8 +89,9 @@ func validChannels(c int) bool { return c == 1 || c == 3 }
 // translateFile translates the image file src into the PNG file dst, grey
 // or RGB as g's output. Colour images given to a grey generator are
 // converted to grey. It fails if src cannot be decoded or is smaller than
-// 5x5.
-func translateFile(g *gan.Generator, src, dst string) error {
+// 5x5. It says on stderr how it runs the image (see plan), after tag, and
+// how far through its tiles it is.
+func translateFile(g *gan.Generator, src, dst string, p plan, tag string) error {
 	img, err := data.LoadFile(src)
 	if err != nil {
 		return err
@@ -96,7 +105,8 @@ func translateFile(g *gan.Generator, src, dst string) error {
 		// the residual blocks' 1-pixel reflection at 1/4 size is defined.
 		return fmt.Errorf("%s: %dx%d is too small (at least 5x5)", src, img.W, img.H)
 	}
-	return translateAnySize(g, img).SavePNG(dst)
+	fmt.Fprintf(stderr, "%s %s: %s\n", tag, src, p.describe(img.W, img.H))
+	return p.run(g, img, stderr).SavePNG(dst)
 }
 
 // outputNames returns the output file name of each input: its name with
