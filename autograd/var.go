@@ -87,6 +87,15 @@ func (v *Var) gradIf() *tensor.Tensor {
 	return v.grad()
 }
 
+// valueOf returns v's value, or nil for a nil v (an absent bias or affine
+// parameter).
+func valueOf(v *Var) *tensor.Tensor {
+	if v == nil {
+		return nil
+	}
+	return v.Value
+}
+
 var noGradDepth atomic.Int32
 
 // NoGrad runs fn without recording a graph: every Var made inside is a
