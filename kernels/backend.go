@@ -18,7 +18,7 @@ type Backend interface {
 
 	// Alloc returns a zero-filled buffer of n elements.
 	Alloc(n int) Buffer
-	// Free returns b to the backend's pool. b must not be used afterwards.
+	// Free returns b to the backend's allocation cache. b must not be used afterwards.
 	// Freeing nil is a no-op.
 	Free(b Buffer)
 	// Upload copies src into dst; len(src) must equal dst.Len().

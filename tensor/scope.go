@@ -9,7 +9,7 @@ import (
 // A Scope frees, when it is closed, every tensor allocated while it was
 // open and not kept. A training step opens one, keeps what outlives the
 // step (parameters, gradients, optimiser state) and closes it, so that the
-// activations of the step go back to the device's pool at once instead of
+// activations of the step go back to the device's allocation cache at once instead of
 // waiting for the garbage collector; on a GPU, whose memory the collector
 // does not see, that is what keeps memory flat from step to step.
 //

@@ -168,7 +168,7 @@ func (t *Tensor) To(dev kernels.Backend) *Tensor {
 	return FromSliceOn(dev, t.Data(), t.shape...)
 }
 
-// Free releases the storage to the device's pool. t, and every tensor
+// Free releases the storage to the device's allocation cache. t, and every tensor
 // sharing its storage through Reshape, must not be used afterwards. On the
 // CPU, storage that is never freed is reclaimed by the garbage collector.
 func (t *Tensor) Free() {

@@ -140,7 +140,7 @@ func AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, d
 		defer putScratch(sb)
 		defer putScratch(dpb)
 		sc[c].s, sc[c].dp, sc[c].dsum = *sb, *dpb, make([]float32, jb)
-		// The partial sums of the other chunks come from the scratch pool
+		// The partial sums of the other chunks come from the scratch cache
 		// too (cleared per image below), not garbage per call.
 		if c > 0 && dk != nil {
 			buf := getScratch(p.Dk * p.Nk)

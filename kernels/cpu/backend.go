@@ -18,10 +18,10 @@ func init() {
 type Backend struct {
 	live atomic.Int64 // bytes allocated by Alloc and not yet freed
 
-	// pools recycles freed slices, one sync.Pool per length, so that
+	// cache recycles freed slices, one sync.Pool per length, so that
 	// training steps that allocate the same shapes again do not keep the
-	// garbage collector busy. The collector may still empty the pools.
-	pools sync.Map // int -> *sync.Pool of *[]float32
+	// garbage collector busy. The collector may still empty it.
+	cache sync.Map // int -> *sync.Pool of *[]float32
 }
 
 // New returns a new CPU backend. Most code should use kernels.Open("cpu"),
@@ -31,7 +31,7 @@ func New() *Backend { return &Backend{} }
 // buffer is the CPU's kernels.Buffer: a slice and where it came from.
 type buffer struct {
 	data  []float32
-	owned bool // allocated by Alloc: counted in LiveBytes and pooled on Free
+	owned bool // allocated by Alloc: counted in LiveBytes and cached on Free
 	freed bool
 }
 
@@ -73,8 +73,8 @@ func (be *Backend) Alloc(n int) kernels.Buffer {
 		panic(fmt.Sprintf("cpu: Alloc: negative length %d", n))
 	}
 	var data []float32
-	if pool, ok := be.pools.Load(n); ok {
-		if s, ok := pool.(*sync.Pool).Get().(*[]float32); ok {
+	if free, ok := be.cache.Load(n); ok {
+		if s, ok := free.(*sync.Pool).Get().(*[]float32); ok {
 			data = *s
 			zero(data)
 		}
@@ -86,7 +86,7 @@ func (be *Backend) Alloc(n int) kernels.Buffer {
 	return &buffer{data: data, owned: true}
 }
 
-// Free returns b to the pool; b must not be used afterwards. Freeing nil is a
+// Free returns b to the cache; b must not be used afterwards. Freeing nil is a
 // no-op; freeing a buffer twice, or one from another backend, panics.
 func (be *Backend) Free(b kernels.Buffer) {
 	if b == nil {
@@ -105,11 +105,11 @@ func (be *Backend) Free(b kernels.Buffer) {
 		return
 	}
 	be.live.Add(-int64(4 * len(data)))
-	pool, ok := be.pools.Load(len(data))
+	free, ok := be.cache.Load(len(data))
 	if !ok {
-		pool, _ = be.pools.LoadOrStore(len(data), new(sync.Pool))
+		free, _ = be.cache.LoadOrStore(len(data), new(sync.Pool))
 	}
-	pool.(*sync.Pool).Put(&data)
+	free.(*sync.Pool).Put(&data)
 }
 
 // Upload copies src into dst. It panics if the lengths differ.

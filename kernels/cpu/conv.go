@@ -240,7 +240,7 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 	partial := make([][]float32, chunks)
 	partial[0] = dw
 	for c := 1; c < chunks; c++ {
-		// From the scratch pool: a fresh slice per call would be garbage of
+		// From the scratch cache: a fresh slice per call would be garbage of
 		// the weights' size for every layer of every training step.
 		buf := getScratch(len(dw))
 		defer putScratch(buf)
@@ -437,7 +437,7 @@ func packPatchesT(p kernels.ConvParams, xn []float32, s0, j0, kb, nb int, dst []
 	})
 }
 
-// columnScratch returns a column buffer of n elements from the scratch pool
+// columnScratch returns a column buffer of n elements from the scratch cache
 // and the function that gives it back; a pointwise or implicit-GEMM
 // convolution needs none and gets nil. The buffer is overwritten by im2col
 // or by a GEMM with beta 0 before use.

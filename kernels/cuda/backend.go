@@ -29,9 +29,9 @@ type Backend struct {
 
 	// The caching allocator: freed blocks by size class, reused by Alloc
 	// before asking the driver for more.
-	pool   map[int][]devPtr
+	cache  map[int][]devPtr
 	live   int64 // bytes of buffers handed out and not freed (4 per element)
-	cached int64 // bytes of blocks in pool
+	cached int64 // bytes of blocks in cache
 
 	err      error // the first device error since the last Synchronize
 	syncEach bool  // synchronise after every launch (SEMGAN_CUDA_SYNC=1)
@@ -65,7 +65,7 @@ func Open() (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	be := &Backend{drv: d, pool: map[int][]devPtr{}, syncEach: os.Getenv("SEMGAN_CUDA_SYNC") == "1"}
+	be := &Backend{drv: d, cache: map[int][]devPtr{}, syncEach: os.Getenv("SEMGAN_CUDA_SYNC") == "1"}
 	if os.Getenv("SEMGAN_CUDA_PROFILE") == "1" {
 		be.profile = map[string]*KernelTime{}
 	}
@@ -106,7 +106,7 @@ type buffer struct {
 	be    *Backend
 	ptr   devPtr // 0 for an empty buffer
 	n     int
-	class int // size class in bytes, the key of the pool
+	class int // size class in bytes, the key of the cache
 	freed bool
 }
 
@@ -131,7 +131,7 @@ func sizeClass(bytes int) int {
 func (*Backend) Name() string { return "cuda" }
 
 // Alloc returns a zero-filled buffer of n elements. It panics if n < 0 or
-// if the device is out of memory even after the pool is released.
+// if the device is out of memory even after the cache is released.
 func (be *Backend) Alloc(n int) kernels.Buffer {
 	if n < 0 {
 		panic(fmt.Sprintf("cuda: Alloc: negative length %d", n))
@@ -152,9 +152,9 @@ func (be *Backend) allocLocked(n int) *buffer {
 		return b
 	}
 	b.class = sizeClass(4 * n)
-	if free := be.pool[b.class]; len(free) > 0 {
+	if free := be.cache[b.class]; len(free) > 0 {
 		b.ptr = free[len(free)-1]
-		be.pool[b.class] = free[:len(free)-1]
+		be.cache[b.class] = free[:len(free)-1]
 		be.cached -= int64(b.class)
 	} else {
 		p, err := be.drv.alloc(b.class)
@@ -172,7 +172,7 @@ func (be *Backend) allocLocked(n int) *buffer {
 	return b
 }
 
-// Free returns b to the pool; b must not be used afterwards. Freeing nil is
+// Free returns b to the cache; b must not be used afterwards. Freeing nil is
 // a no-op; freeing a buffer twice, or one from another backend, panics.
 func (be *Backend) Free(b kernels.Buffer) {
 	if b == nil {
@@ -184,14 +184,14 @@ func (be *Backend) Free(b kernels.Buffer) {
 	be.freeLocked(cb)
 }
 
-// freeLocked returns b to the pool; be.mu is held.
+// freeLocked returns b to the cache; be.mu is held.
 func (be *Backend) freeLocked(b *buffer) {
 	b.freed = true
 	if b.n == 0 {
 		return
 	}
 	be.live -= int64(4 * b.n)
-	be.pool[b.class] = append(be.pool[b.class], b.ptr)
+	be.cache[b.class] = append(be.cache[b.class], b.ptr)
 	be.cached += int64(b.class)
 	b.ptr = 0
 }
@@ -205,11 +205,11 @@ func (be *Backend) Release() {
 }
 
 func (be *Backend) releaseLocked() {
-	for class, free := range be.pool {
+	for class, free := range be.cache {
 		for _, p := range free {
 			be.check("Release", be.drv.free(p))
 		}
-		delete(be.pool, class)
+		delete(be.cache, class)
 	}
 	be.cached = 0
 }
