@@ -10,27 +10,8 @@ func Attention(q, k, v *Var, scale float32) *Var {
 	o, lse := tensor.Attention(q.Value, k.Value, v.Value, scale)
 	// lse, kept for backward
 	return record(o, []*Var{q, k, v}, func(do *tensor.Tensor) {
-		dq, dk, dv := gradOrScratch(q), gradOrScratch(k), gradOrScratch(v)
-		tensor.AttentionBackwardAcc(q.Value, k.Value, v.Value, scale, o, lse, do, dq, dk, dv)
-		freeScratch(q, dq)
-		freeScratch(k, dk)
-		freeScratch(v, dv)
+		tensor.AttentionBackwardAcc(q.Value, k.Value, v.Value, scale, o, lse, do, q.gradIf(), k.gradIf(), v.gradIf())
 	}, lse)
-}
-
-// gradOrScratch returns v's gradient, or a scratch tensor when v needs none
-// (the attention kernel computes all three gradients together).
-func gradOrScratch(v *Var) *tensor.Tensor {
-	if v.requiresGrad {
-		return v.grad()
-	}
-	return tensor.ZerosLike(v.Value)
-}
-
-func freeScratch(v *Var, g *tensor.Tensor) {
-	if !v.requiresGrad {
-		g.Free()
-	}
 }
 
 // Softmax returns the softmax of x along its last dimension.

@@ -15,6 +15,7 @@ func Backward(loss *Var) {
 		panic(fmt.Sprintf("autograd: Backward: loss has shape %v; use BackwardWith for non-scalar outputs", loss.Shape()))
 	}
 	seed := tensor.ZerosLike(loss.Value)
+	defer seed.Free()
 	seed.Fill(1)
 	BackwardWith(loss, seed)
 }

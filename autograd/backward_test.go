@@ -69,3 +69,15 @@ func TestShapeErrorsNameTheOp(t *testing.T) {
 	w := Param(tensor.Zeros(4, 2, 3, 3))
 	require.PanicsWithValue(t, "tensor: Conv2d: input [1 3 8 8] vs weight [4 2 3 3]", func() { Conv2d(x, w, nil, tensor.ConvOpts{}) })
 }
+
+func TestBackwardFreesItsSeed(t *testing.T) {
+	dev := tensor.Default()
+	x := Param(tensor.FromSlice([]float32{0.5, -1}, 2))
+	loss := Sum(Scale(x, 3))
+	before := dev.LiveBytes()
+	Backward(loss)
+	// What stays: x's gradient (2 values) and the loss's own (1 value).
+	assert.Equal(t, before+3*4, dev.LiveBytes())
+	x.ZeroGrad()
+	loss.ZeroGrad()
+}

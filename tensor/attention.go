@@ -32,20 +32,23 @@ func Attention(q, k, v *Tensor, scale float32) (o, lse *Tensor) {
 }
 
 // AttentionBackwardAcc accumulates the gradients of Attention into dq, dk and
-// dv given the output o, the kept lse and the output gradient do.
+// dv (each may be nil) given the output o, the kept lse and the output
+// gradient do.
 func AttentionBackwardAcc(q, k, v *Tensor, scale float32, o, lse, do, dq, dk, dv *Tensor) {
 	p := attentionParams("AttentionBackwardAcc", q, k, v, scale)
+	mustSameDevice("AttentionBackwardAcc", q, k, v, o, lse, do, dq, dk, dv)
+	mustShape("AttentionBackwardAcc", "o", o, p.Batch, p.Dv, p.Nq)
+	mustShape("AttentionBackwardAcc", "lse", lse, p.Batch, p.Nq)
 	mustShape("AttentionBackwardAcc", "do", do, o.shape...)
 	for _, g := range []struct {
 		name string
 		d, x *Tensor
 	}{{"dq", dq, q}, {"dk", dk, k}, {"dv", dv, v}} {
-		if g.d == nil {
-			panic("tensor: AttentionBackwardAcc: " + g.name + " is nil; pass a scratch tensor")
+		if g.d != nil {
+			mustShape("AttentionBackwardAcc", g.name, g.d, g.x.shape...)
 		}
-		mustShape("AttentionBackwardAcc", g.name, g.d, g.x.shape...)
 	}
-	q.dev.AttentionBackward(p, q.buf, k.buf, v.buf, o.buf, lse.buf, do.buf, dq.buf, dk.buf, dv.buf)
+	q.dev.AttentionBackward(p, q.buf, k.buf, v.buf, o.buf, lse.buf, do.buf, bufOf(dq), bufOf(dk), bufOf(dv))
 }
 
 // Softmax returns the softmax of x along its last dimension.
