@@ -1,6 +1,8 @@
 package autograd
 
 import (
+	"fmt"
+
 	"github.com/semgan/semgan/kernels"
 	"github.com/semgan/semgan/tensor"
 )
@@ -96,6 +98,34 @@ func Div(a, b *Var) *Var {
 			t.Free()
 		}
 		g.Free()
+	})
+}
+
+// AddMul returns a + b*c, with b of a's shape and c broadcast over it: a
+// residual sum such as x + gamma*o as one op, which keeps no b*c. It
+// panics if a and b differ in shape.
+func AddMul(a, b, c *Var) *Var {
+	if !a.SameShapeAs(b.Value) {
+		panic(fmt.Sprintf("autograd: AddMul: a %v vs b %v", a.Shape(), b.Shape()))
+	}
+	y := tensor.Mul(b.Value, c.Value)
+	tensor.AddScaledAcc(1, a.Value, y)
+	return record(y, []*Var{a, b, c}, func(dy *tensor.Tensor) {
+		if a.requiresGrad {
+			tensor.AddScaledAcc(1, dy, a.grad())
+		}
+		if b.requiresGrad {
+			// d/db = c
+			t := tensor.Mul(dy, c.Value)
+			tensor.AddScaledAcc(1, t, b.grad())
+			t.Free()
+		}
+		if c.requiresGrad {
+			// d/dc = b, summed over the broadcast dimensions
+			t := tensor.Mul(dy, b.Value)
+			tensor.SumToAcc(t, c.grad())
+			t.Free()
+		}
 	})
 }
 

@@ -216,3 +216,17 @@ func TestGradComposite(t *testing.T) {
 	}
 	check(t, f, GradCheckOptions{Eps: 3e-3, Atol: 1e-3, Rtol: 2e-2, Seed: 3}, x, w)
 }
+
+func TestGradAddMul(t *testing.T) {
+	rng := tensor.NewRNG(11)
+	a := Param(tensor.Normal(rng, 0, 1, 2, 3, 2, 2))
+	b := Param(tensor.Normal(rng, 0, 1, 2, 3, 2, 2))
+	for _, shape := range [][]int{{1}, {3, 1, 1}, {2, 3, 2, 2}} {
+		t.Run(fmt.Sprint(shape), func(t *testing.T) {
+			c := Param(tensor.Normal(rng, 0, 1, shape...))
+			check(t, func(in []*Var) *Var { return AddMul(in[0], in[1], in[2]) }, DefaultGradCheck, a, b, c)
+			// The same values as the two ops it fuses.
+			require.Equal(t, Add(a, Mul(b, c)).Value.Data(), AddMul(a, b, c).Value.Data())
+		})
+	}
+}

@@ -2,6 +2,7 @@ package gan
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/semgan/semgan/autograd"
 	"github.com/semgan/semgan/nn"
@@ -105,23 +106,18 @@ func (g *Generator) Encode(x *autograd.Var) *autograd.Var {
 
 // Decode maps encoder features to an image in [-1, 1].
 func (g *Generator) Decode(h *autograd.Var) *autograd.Var {
-	if g.Attn == nil {
-		return g.Model.ForwardRange(h, g.encoderEnd, len(g.Model.Layers))
+	rest := g.Model.Layers[g.encoderEnd:]
+	if g.Attn != nil {
+		at := g.attnAt - g.encoderEnd
+		rest = slices.Concat(rest[:at], []nn.Module{g.Attn}, rest[at:])
 	}
-	before := g.Model.ForwardRange(h, g.encoderEnd, g.attnAt)
-	attended := g.Attn.Forward(before)
-	nn.FreeIntermediate(before, h, attended)
-	y := g.Model.ForwardRange(attended, g.attnAt, len(g.Model.Layers))
-	nn.FreeIntermediate(attended, h, y)
-	return y
+	return nn.NewSequential(rest...).Forward(h)
 }
 
-// Forward translates x: Decode(Encode(x)).
+// Forward translates x: Decode(Encode(x)), as an nn.Chain, so that
+// inference gives the features back once the decoder has used them.
 func (g *Generator) Forward(x *autograd.Var) *autograd.Var {
-	features := g.Encode(x)
-	y := g.Decode(features)
-	nn.FreeIntermediate(features, x, y)
-	return y
+	return nn.Chain(x, g.Encode, g.Decode)
 }
 
 // Parameters returns "model.*" and, with attention, "attn.*".
@@ -152,10 +148,7 @@ func NewResnetBlock(rng *tensor.RNG, dim int) *ResnetBlock {
 
 // Forward returns x + conv_block(x).
 func (b *ResnetBlock) Forward(x *autograd.Var) *autograd.Var {
-	y := b.ConvBlock.Forward(x)
-	out := autograd.Add(x, y)
-	nn.FreeIntermediate(y, x, out)
-	return out
+	return autograd.Add(x, b.ConvBlock.Forward(x))
 }
 
 // Parameters returns "conv_block.*".

@@ -42,38 +42,34 @@ func NewSelfAttention2d(rng *tensor.RNG, c int, withOut bool) *SelfAttention2d {
 	return a
 }
 
-// Forward applies the block to x [B, C, H, W].
+// Forward applies the block to x [B, C, H, W]. It runs as a Chain of two
+// steps, so that inference gives the keys, queries and values back once
+// the attention has read them.
 func (a *SelfAttention2d) Forward(x *autograd.Var) *autograd.Var {
+	return Chain(x, a.attend, func(o *autograd.Var) *autograd.Var {
+		return autograd.AddMul(x, o, a.Gamma) // x + gamma*o
+	})
+}
+
+// attend returns o of the block's description, [B, C, H, W].
+func (a *SelfAttention2d) attend(x *autograd.Var) *autograd.Var {
 	s := x.Shape()
 	b, c, n := s[0], s[1], s[2]*s[3]
-	f, g, h := a.F.Forward(x), a.G.Forward(x), a.H.Forward(x)
-	keys := autograd.Reshape(f, b, -1, n)    // [B, C/8, N]
-	queries := autograd.Reshape(g, b, -1, n) // [B, C/8, N]
-	values := autograd.Reshape(h, b, c, n)   // [B, C, N]
+	keys := autograd.Reshape(a.F.Forward(x), b, -1, n)    // [B, C/8, N]
+	queries := autograd.Reshape(a.G.Forward(x), b, -1, n) // [B, C/8, N]
+	values := autograd.Reshape(a.H.Forward(x), b, c, n)   // [B, C, N]
 	var o *autograd.Var
 	if a.Unfused {
-		scores := autograd.MatMul(queries, keys, true, false) // [B, N(j), N(i)]
-		beta := autograd.Softmax(scores)
-		FreeIntermediate(scores, beta)
-		o = autograd.MatMul(values, beta, false, true) // [B, C, N(j)]
-		FreeIntermediate(beta, o)
+		scores := autograd.MatMul(queries, keys, true, false)              // [B, N(j), N(i)]
+		o = autograd.MatMul(values, autograd.Softmax(scores), false, true) // [B, C, N(j)]
 	} else {
 		o = autograd.Attention(queries, keys, values, 1)
 	}
-	FreeIntermediate(f, o)
-	FreeIntermediate(g, o)
-	FreeIntermediate(h, o)
 	out := autograd.Reshape(o, s...)
 	if a.V != nil {
-		projected := a.V.Forward(out)
-		FreeIntermediate(o, projected)
-		o, out = projected, projected
+		out = a.V.Forward(out)
 	}
-	scaled := autograd.Mul(out, a.Gamma)
-	FreeIntermediate(o, scaled)
-	y := autograd.Add(x, scaled)
-	FreeIntermediate(scaled, y)
-	return y
+	return out
 }
 
 // Parameters returns f, g, h, v (if present) and gamma.

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/semgan/semgan/autograd"
+	"github.com/semgan/semgan/tensor"
 )
 
 // Sequential applies its layers in order. Its parameters are named by the
@@ -23,20 +24,70 @@ func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
 // ForwardRange applies layers [lo, hi) in turn, as Forward does for all of
 // them: pairs of layers that run as one op are fused within the range.
 //
-// Where no gradient is recorded (autograd.NoGrad, or nothing requiring
-// one), each intermediate result goes back to the device's allocation cache as soon as
-// the next layer has used it (see FreeIntermediate): inference then holds
-// about two activations at a time instead of one per layer.
+// The range runs as a chain of steps (see steps): where no gradient is
+// recorded (autograd.NoGrad, or nothing requiring one), what each layer
+// allocated goes back to the device's allocation cache as soon as the next
+// layer has used it, so that inference holds about two activations at a
+// time instead of one per layer.
 func (s *Sequential) ForwardRange(x *autograd.Var, lo, hi int) *autograd.Var {
+	st := openSteps()
+	defer st.close()
 	for i := lo; i < hi; {
 		y, used := s.apply(x, i, hi)
-		if i > lo { // x is a result of this range, not its input
-			FreeIntermediate(x, y)
-		}
-		x, i = y, i+used
+		x, i = st.step(y), i+used
 	}
-	return x
+	return st.result(x)
 }
+
+// Chain applies fs in turn, each to the result of the one before, starting
+// from x, as a chain of steps as Sequential applies its layers: where no
+// gradient is recorded, what a step allocated goes back to the device once
+// the next step has used it. Modules whose Forward is a few stages (an
+// encoder then a decoder, an attention then a residual sum) use it so that
+// they free nothing themselves.
+func Chain(x *autograd.Var, fs ...func(*autograd.Var) *autograd.Var) *autograd.Var {
+	st := openSteps()
+	defer st.close()
+	for _, f := range fs {
+		x = st.step(f(x))
+	}
+	return st.result(x)
+}
+
+// steps is a chain of computations, each reading the result of the one
+// before, that owns what they allocate: a tensor.Scope. After a step whose
+// result needs no gradient, everything the chain made before that result
+// is given back (no graph can need it); after one whose result needs a
+// gradient, all of it is kept, and passes with the result to the caller's
+// scope, where the graph that needs it lives. The chain's input is the
+// caller's and is never given back.
+//
+// A layer run in a chain must not keep, beyond its step, a tensor it made
+// in that step (a lazily built constant, say) unless its result needs a
+// gradient.
+type steps struct{ scope *tensor.Scope }
+
+func openSteps() steps { return steps{tensor.OpenScope()} }
+
+// step ends a step whose result is y and returns y.
+func (c steps) step(y *autograd.Var) *autograd.Var {
+	if y.RequiresGrad() {
+		c.scope.KeepAll()
+	} else {
+		c.scope.Trim(y.Value)
+	}
+	return y
+}
+
+// result keeps y, the chain's result, for the caller and returns it.
+func (c steps) result(y *autograd.Var) *autograd.Var {
+	c.scope.Keep(y.Value)
+	return y
+}
+
+// close frees what the chain made and did not keep; a deferred call also
+// gives it all back when a step panics.
+func (c steps) close() { c.scope.Close() }
 
 // apply runs layer i on x, fused with layer i+1 (< hi) where the two run
 // as one op, and returns the result and how many layers it consumed.
@@ -58,24 +109,6 @@ func (s *Sequential) apply(x *autograd.Var, i, hi int) (*autograd.Var, int) {
 		}
 	}
 	return s.Layers[i].Forward(x), 1
-}
-
-// FreeIntermediate frees v, an intermediate result that the caller made
-// and no longer needs, when no gradient is recorded through it (neither v
-// nor any of results requires one), it owns its storage (it is not a
-// Reshape view) and none of results shares that storage. Modules call it
-// on their own intermediates, so that inference gives memory back layer by
-// layer instead of at the next garbage collection.
-func FreeIntermediate(v *autograd.Var, results ...*autograd.Var) {
-	if v.RequiresGrad() || v.Value.IsView() {
-		return
-	}
-	for _, r := range results {
-		if r.RequiresGrad() || v.Value.SharesStorage(r.Value) {
-			return
-		}
-	}
-	v.Value.Free()
 }
 
 // activationSlope returns the negative-side slope of a ReLU (0) or of a
