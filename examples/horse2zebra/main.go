@@ -11,6 +11,7 @@
 //	horse2zebra train     [flags]   train (and evaluate at the end)
 //	horse2zebra eval      [flags]   evaluate the latest checkpoint of -out
 //	horse2zebra translate -weights FILE -in FILE|DIR -out DIR
+//	horse2zebra serve     -out DIR [-addr 127.0.0.1:8080]   a live web view of a run
 //
 // translate takes a training checkpoint, or a generator state dict with the
 // official CycleGAN key names as safetensors or as a PyTorch .pth/.pt file.
@@ -54,6 +55,7 @@ commands:
   train       train (and evaluate at the end); -resume continues a run
   eval        evaluate the latest checkpoint of -out
   translate   translate images with a checkpoint or a generator state dict
+  serve       a live web view of a run (-out DIR, -addr 127.0.0.1:8080): samples, losses, metrics, translation
 
 horse2zebra COMMAND -h lists the command's flags.
 `
@@ -86,8 +88,10 @@ func run(args []string) error {
 		return runEval(args)
 	case "translate":
 		return runTranslate(args)
+	case "serve":
+		return runServe(args)
 	}
-	return fmt.Errorf("unknown command %q (want demo, train, eval or translate; horse2zebra -h lists them)", cmd)
+	return fmt.Errorf("unknown command %q (want demo, train, eval, translate or serve; horse2zebra -h lists them)", cmd)
 }
 
 // exitCode reports err on stderr and returns the process's exit status.
