@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -376,3 +377,22 @@ const selftestScript = `<script>
 })();
 </script>
 `
+
+// A grey model translates colour uploads as translate does, converted to
+// grey, and answers grey PNGs; the page says it takes 1-channel images.
+func TestServeGreyModel(t *testing.T) {
+	capture(t)
+	dir := t.TempDir()
+	require.NoError(t, run(tinyTrain(dir, "-data", greyData(t), "-iters", "2", "-decay", "0")))
+	url := serveRun(t, newServer(dir))
+	_, _, page := get(t, url+"/")
+	assert.Contains(t, string(page), "1-channel images")
+	for _, img := range []image.Image{rgb(20, 12), grey(20, 12)} {
+		code, _, b := postImage(t, url, "x.png", encodePNG(t, img), "BtoA")
+		require.Equal(t, http.StatusOK, code, "%s", b)
+		cfg, err := png.DecodeConfig(bytes.NewReader(b))
+		require.NoError(t, err)
+		assert.Equal(t, color.GrayModel, cfg.ColorModel)
+		assert.Equal(t, [2]int{20, 12}, [2]int{cfg.Width, cfg.Height})
+	}
+}
