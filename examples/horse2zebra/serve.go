@@ -483,13 +483,15 @@ func (s *server) translateRequest(w http.ResponseWriter, r *http.Request) (data.
 	if err != nil {
 		return data.Image{}, 0, err
 	}
+
+	// Decoding too runs one at a time: a decoded image of the largest size
+	// allowed takes 16 bytes a pixel (RGBA and three float32 planes).
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	img, err := s.decodeUpload(hdr.Filename, raw)
 	if err != nil {
 		return data.Image{}, 0, err
 	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	m, err := s.latest()
 	if err != nil {
 		return data.Image{}, 0, badRequest(http.StatusServiceUnavailable, "nothing to translate with: %v", err)
