@@ -3,14 +3,13 @@
 package gan_test
 
 import (
-	"fmt"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/semgan/semgan/gan"
 	"github.com/semgan/semgan/nn"
 	"github.com/semgan/semgan/nn/dist"
+	"github.com/semgan/semgan/nn/dist/disttest"
 	"github.com/semgan/semgan/tensor"
 	"github.com/stretchr/testify/require"
 )
@@ -21,23 +20,7 @@ import (
 //	mpirun -np 2 ./gan.test -test.run MPI
 var world dist.Comm
 
-func TestMain(m *testing.M) {
-	var err error
-	if world, err = dist.Open(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	if code != 0 {
-		// The other ranks may be waiting in a collective: end the job.
-		world.Abort(code, "tests failed")
-	}
-	if err := world.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { disttest.Main(m, &world) }
 
 // globalBatch returns iteration step's images for every rank together, a
 // function of the step alone.

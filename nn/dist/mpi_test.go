@@ -1,11 +1,13 @@
 //go:build mpi
 
-package dist
+package dist_test
 
 import (
 	"fmt"
-	"os"
 	"testing"
+
+	"github.com/semgan/semgan/nn/dist"
+	"github.com/semgan/semgan/nn/dist/disttest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,25 +15,9 @@ import (
 
 // world is the group the test binary was started in; under mpirun every
 // rank runs every test.
-var world Comm
+var world dist.Comm
 
-func TestMain(m *testing.M) {
-	var err error
-	if world, err = Open(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	if code != 0 {
-		// The other ranks may be waiting in a collective: end the job.
-		world.Abort(code, "tests failed")
-	}
-	if err := world.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { disttest.Main(m, &world) }
 
 func needRanks(t *testing.T) {
 	if world.Size() < 2 {
@@ -43,11 +29,11 @@ func TestMPICollectives(t *testing.T) {
 	needRanks(t)
 	r, n := world.Rank(), world.Size()
 	// Larger than one bucket, so that the wrappers' loops are covered.
-	buf := make([]float32, BucketFloats+3)
+	buf := make([]float32, dist.BucketFloats+3)
 	for i := range buf {
 		buf[i] = float32(r*1000 + i%1000)
 	}
-	require.NoError(t, AllReduceMean(world, buf))
+	require.NoError(t, dist.AllReduceMean(world, buf))
 	sumR := float32(n*(n-1)/2) * 1000
 	for _, i := range []int{0, 1, 999, len(buf) - 1} {
 		assert.Equal(t, (sumR+float32(n*(i%1000)))/float32(n), buf[i], "mean at %d", i)
