@@ -6,6 +6,9 @@ import "golang.org/x/sys/cpu"
 
 func init() {
 	microKernel = bestMicroKernel()
+	if cpu.X86.HasAVX512F {
+		microKernelWide = microKernelAVX512Wide
+	}
 }
 
 // bestMicroKernel is the fastest assembly micro-kernel this CPU runs, or
@@ -31,3 +34,9 @@ func microKernelAVX2(k int, a, b, c *float32, ldc int, accumulate bool)
 //
 //go:noescape
 func microKernelAVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+// microKernelAVX512Wide is the 12x32 micro-kernel (see microKernelWide) in
+// AVX-512F assembly, in gemm_avx512wide_amd64.s.
+//
+//go:noescape
+func microKernelAVX512Wide(k int, a, b, c *float32, ldc int, accumulate bool)

@@ -17,3 +17,13 @@ func asmMicroKernels() map[string]func(k int, a, b, c *float32, ldc int, accumul
 	}
 	return kernels
 }
+
+// asmWideKernels lists every assembly 12x32 micro-kernel (microKernelWide)
+// this CPU runs, by instruction set.
+func asmWideKernels() map[string]func(k int, a, b, c *float32, ldc int, accumulate bool) {
+	kernels := map[string]func(k int, a, b, c *float32, ldc int, accumulate bool){}
+	if cpu.X86.HasAVX512F {
+		kernels["avx512"] = microKernelAVX512Wide
+	}
+	return kernels
+}

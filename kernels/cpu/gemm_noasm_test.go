@@ -6,3 +6,8 @@ package cpu
 func asmMicroKernels() map[string]func(k int, a, b, c *float32, ldc int, accumulate bool) {
 	return nil
 }
+
+// asmWideKernels is empty: this build has no assembly.
+func asmWideKernels() map[string]func(k int, a, b, c *float32, ldc int, accumulate bool) {
+	return nil
+}

@@ -14,7 +14,10 @@ import "unsafe"
 // Sizes for AVX2 (16 vector registers of 8 floats): the 6x16 tile takes 12
 // accumulators, two for the B row and two for broadcasts of A. A B panel
 // (packKC*16 floats, 16 KiB) stays in L1, an A block (packMC*packKC, 96 KiB)
-// in L2, and a B block (packKC*packNC, 1 MiB) in L3.
+// in L2, and a B block (packKC*packNC, 1 MiB) in L3. With AVX-512 (32
+// registers of 16 floats) the same panels feed a 12x32 tile, two A panels
+// by two B panels (see microKernelWide): 24 accumulators, two for the B
+// rows, six for broadcasts of A.
 const (
 	packMR = 6
 	packNR = 16
@@ -57,6 +60,30 @@ func microKernelGo(k int, a, b, c *float32, ldc int, accumulate bool) {
 			axpy(cs[r*ldc:r*ldc+packNR], 1, acc[r*packNR:(r+1)*packNR])
 		} else {
 			copy(cs[r*ldc:r*ldc+packNR], acc[r*packNR:(r+1)*packNR])
+		}
+	}
+}
+
+// microKernelWide computes a 2*packMR x 2*packNR (12x32) tile of C from
+// two adjacent packed A panels (a, and a+packMR*k) and two adjacent packed
+// B panels (b, and b+packNR*k): microKernel on the four 6x16 quarters,
+//
+//	c[r*ldc+j] (+)= sum_p a[(r/6)*6*k + p*6 + r%6] * b[(j/16)*16*k + p*16 + j%16]
+//
+// for r < 12, j < 32, in one pass over the panels. It holds twice as many
+// accumulators as microKernel, so each load feeds twice the multiply-adds.
+// It is set where the CPU has such a kernel (see gemm_amd64.go) and nil
+// otherwise, in which case macroKernel uses microKernel alone.
+var microKernelWide func(k int, a, b, c *float32, ldc int, accumulate bool)
+
+// microKernelWideGo is microKernelWide in Go, as microKernelGo on the four
+// quarters: the twin the assembly is tested against.
+func microKernelWideGo(k int, a, b, c *float32, ldc int, accumulate bool) {
+	as, bs := unsafeSlice(a, 2*packMR*k+1), unsafeSlice(b, 2*packNR*k+1)
+	cs := unsafeSlice(c, (2*packMR-1)*ldc+2*packNR)
+	for h := range 2 {
+		for v := range 2 {
+			microKernelGo(k, &as[h*packMR*k], &bs[v*packNR*k], &cs[h*packMR*ldc+v*packNR], ldc, accumulate)
 		}
 	}
 }
@@ -115,30 +142,55 @@ func (g *packedProduct) run(c []float32, ldc, w int) {
 // macroKernel adds the product of mb packed rows of op(A) (panels in ap)
 // and nb packed columns of op(B) (panels in bp), both kb deep, into c, or
 // writes it there when accumulate is false. Each B panel (16 KiB) stays in
-// L1 while every A panel streams past it. Partial tiles go through edge
+// L1 while every A panel streams past it. Where microKernelWide is set,
+// pairs of B panels meet pairs of A panels in 12x32 tiles, and the rows and
+// columns left over go through microKernel. Partial tiles go through edge
 // (packMR*packNR floats).
 func macroKernel(mb, nb, kb int, ap, bp []float32, c []float32, ldc int, accumulate bool, edge []float32) {
 	edge = edge[:packMR*packNR]
-	for jr := 0; jr < nb; jr += packNR {
-		b := &bp[jr*kb]
-		nr := min(packNR, nb-jr)
+	jr := 0
+	if wide := microKernelWide; wide != nil && mb >= 2*packMR {
+		for ; jr+2*packNR <= nb; jr += 2 * packNR {
+			b := &bp[jr*kb]
+			_ = bp[(jr+2*packNR)*kb-1] // both B panels are inside bp
+			ir := 0
+			for ; ir+2*packMR <= mb; ir += 2 * packMR {
+				_ = ap[(ir+2*packMR)*kb-1] // both A panels are inside ap
+				ci := ir*ldc + jr
+				_ = c[ci+(2*packMR-1)*ldc+2*packNR-1] // the whole tile is inside c
+				wide(kb, &ap[ir*kb], b, &c[ci], ldc, accumulate)
+			}
+			for ; ir < mb; ir += packMR {
+				microTile(mb, nb, kb, ir, jr, ap, bp, c, ldc, accumulate, edge)
+				microTile(mb, nb, kb, ir, jr+packNR, ap, bp, c, ldc, accumulate, edge)
+			}
+		}
+	}
+	for ; jr < nb; jr += packNR {
 		for ir := 0; ir < mb; ir += packMR {
-			a := &ap[ir*kb]
-			mr := min(packMR, mb-ir)
-			ci := ir*ldc + jr
-			if mr == packMR && nr == packNR {
-				_ = c[ci+(packMR-1)*ldc+packNR-1] // the whole tile is inside c
-				microKernel(kb, a, b, &c[ci], ldc, accumulate)
-				continue
-			}
-			microKernel(kb, a, b, &edge[0], packNR, false)
-			for r := range mr {
-				if accumulate {
-					axpy(c[ci+r*ldc:ci+r*ldc+nr], 1, edge[r*packNR:r*packNR+nr])
-				} else {
-					copy(c[ci+r*ldc:ci+r*ldc+nr], edge[r*packNR:r*packNR+nr])
-				}
-			}
+			microTile(mb, nb, kb, ir, jr, ap, bp, c, ldc, accumulate, edge)
+		}
+	}
+}
+
+// microTile is the step of macroKernel for the tile of C at row ir and
+// column jr: one call of microKernel, through edge where the tile is
+// partial.
+func microTile(mb, nb, kb, ir, jr int, ap, bp []float32, c []float32, ldc int, accumulate bool, edge []float32) {
+	a, b := &ap[ir*kb], &bp[jr*kb]
+	mr, nr := min(packMR, mb-ir), min(packNR, nb-jr)
+	ci := ir*ldc + jr
+	if mr == packMR && nr == packNR {
+		_ = c[ci+(packMR-1)*ldc+packNR-1] // the whole tile is inside c
+		microKernel(kb, a, b, &c[ci], ldc, accumulate)
+		return
+	}
+	microKernel(kb, a, b, &edge[0], packNR, false)
+	for r := range mr {
+		if accumulate {
+			axpy(c[ci+r*ldc:ci+r*ldc+nr], 1, edge[r*packNR:r*packNR+nr])
+		} else {
+			copy(c[ci+r*ldc:ci+r*ldc+nr], edge[r*packNR:r*packNR+nr])
 		}
 	}
 }

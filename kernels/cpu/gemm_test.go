@@ -71,30 +71,35 @@ func checkGemm(t *testing.T, p kernels.GemmParams, seed uint64) bool {
 }
 
 // gemmPath is one way a product can be computed: which micro-kernel the
-// packed path uses (nil: no packed path) and whether products with few rows
-// take the assembly path of gemm_small.go.
+// packed path uses (nil: no packed path), which 12x32 kernel it uses where
+// tiles allow (nil: none), and whether products with few rows take the
+// assembly path of gemm_small.go.
 type gemmPath struct {
-	micro  func(int, *float32, *float32, *float32, int, bool)
-	smallM bool
+	micro, wide func(int, *float32, *float32, *float32, int, bool)
+	smallM      bool
 }
 
 // gemmPaths are the pure-Go axpy loops, the packed scheme with the Go
-// micro-kernel (which tests the packing on every machine), and each
-// assembly micro-kernel the CPU runs, with the small-M kernels.
+// micro-kernels, with and without the 12x32 tiles (which tests the packing
+// and the macro-kernel on every machine), and each assembly micro-kernel
+// the CPU runs, with the small-M kernels and the 12x32 kernel of the same
+// instruction set, if any.
 func gemmPaths() map[string]gemmPath {
-	paths := map[string]gemmPath{"axpy": {}, "packed-go": {micro: microKernelGo}}
+	paths := map[string]gemmPath{"axpy": {}, "packed-go": {micro: microKernelGo},
+		"packed-go-wide": {micro: microKernelGo, wide: microKernelWideGo}}
+	wides := asmWideKernels()
 	for isa, micro := range asmMicroKernels() {
-		paths["asm-"+isa] = gemmPath{micro: micro, smallM: axpy4Kernel != nil}
+		paths["asm-"+isa] = gemmPath{micro: micro, wide: wides[isa], smallM: axpy4Kernel != nil}
 	}
 	return paths
 }
 
 // onEveryGemmPath runs f as a subtest once per entry of gemmPaths.
 func onEveryGemmPath(t *testing.T, f func(t *testing.T)) {
-	micro, axpy4, dot4 := microKernel, axpy4Kernel, dot4Kernel
-	defer func() { microKernel, axpy4Kernel, dot4Kernel = micro, axpy4, dot4 }()
+	micro, wide, axpy4, dot4 := microKernel, microKernelWide, axpy4Kernel, dot4Kernel
+	defer func() { microKernel, microKernelWide, axpy4Kernel, dot4Kernel = micro, wide, axpy4, dot4 }()
 	for name, path := range gemmPaths() {
-		microKernel, axpy4Kernel, dot4Kernel = path.micro, nil, nil
+		microKernel, microKernelWide, axpy4Kernel, dot4Kernel = path.micro, path.wide, nil, nil
 		if path.smallM {
 			axpy4Kernel, dot4Kernel = axpy4, dot4
 		}
@@ -161,6 +166,50 @@ func testMicroKernel(t *testing.T, micro func(k int, a, b, c *float32, ldc int, 
 			microKernelGo(k, &a[0], &b[0], &want[0], ldc, acc)
 			for r := range packMR { // outside the tile C is not written
 				for j := packNR; j < ldc && r*ldc+j < len(got); j++ {
+					if !acc {
+						require.True(t, math.IsNaN(float64(got[r*ldc+j])), "k=%d: C written outside the tile", k)
+					}
+					got[r*ldc+j] = want[r*ldc+j]
+				}
+			}
+			name := fmt.Sprintf("k=%d accumulate=%v", k, acc)
+			kerneltest.CloseTo(t, name, got, f64(want), 1e-6, 1e-6*float64(k+1))
+			checkGuard(t, name, got)
+		}
+	}
+}
+
+// TestMicroKernelWide compares each assembly 12x32 micro-kernel with its Go
+// twin on random pairs of panels, every depth up to past the unroll and
+// past packKC, with a guard band around the tile of C and a row stride
+// wider than the tile.
+func TestMicroKernelWide(t *testing.T) {
+	wides := asmWideKernels()
+	if len(wides) == 0 {
+		t.Skip("no assembly 12x32 micro-kernel on this CPU or build")
+	}
+	for isa, wide := range wides {
+		t.Run(isa, func(t *testing.T) { testMicroKernelWide(t, wide) })
+	}
+}
+
+func testMicroKernelWide(t *testing.T, wide func(k int, a, b, c *float32, ldc int, accumulate bool)) {
+	r := newRand(4)
+	const rows, cols, ldc = 2 * packMR, 2 * packNR, 2*packNR + 5
+	for _, k := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 100, packKC - 1, packKC, packKC + 1} {
+		a, b := randSlice(r, k*rows+1), randSlice(r, k*cols+1)
+		base := randSlice(r, rows*ldc)
+		for _, acc := range []bool{true, false} {
+			got, want := guarded(len(base), base), append([]float32(nil), base...)
+			if !acc { // overwritten C must not be read
+				for i := range got {
+					got[i] = float32(math.NaN())
+				}
+			}
+			wide(k, &a[0], &b[0], &got[0], ldc, acc)
+			microKernelWideGo(k, &a[0], &b[0], &want[0], ldc, acc)
+			for r := range rows { // outside the tile C is not written
+				for j := cols; j < ldc && r*ldc+j < len(got); j++ {
 					if !acc {
 						require.True(t, math.IsNaN(float64(got[r*ldc+j])), "k=%d: C written outside the tile", k)
 					}
@@ -347,25 +396,45 @@ func BenchmarkMicroKernel(b *testing.B) {
 			b.ReportMetric(2*float64(packMR*packNR*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
+	ap2, bp2, c2 := randSlice(r, 2*k*packMR), randSlice(r, 2*k*packNR), make([]float32, 4*packMR*packNR)
+	for isa, wide := range asmWideKernels() {
+		b.Run(isa+"-12x32", func(b *testing.B) {
+			for b.Loop() {
+				wide(k, &ap2[0], &bp2[0], &c2[0], 2*packNR, true)
+			}
+			b.ReportMetric(2*float64(4*packMR*packNR*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
 }
 
 // BenchmarkGemmMicroKernels runs SGEMM 2048 on all cores once with each
-// assembly micro-kernel, to compare instruction sets on one machine.
+// assembly micro-kernel, and with each 12x32 kernel as well, to compare
+// instruction sets on one machine.
 func BenchmarkGemmMicroKernels(b *testing.B) {
-	saved := microKernel
-	defer func() { microKernel = saved }()
+	saved, savedWide := microKernel, microKernelWide
+	defer func() { microKernel, microKernelWide = saved, savedWide }()
 	const n = 2048
 	r := newRand(1)
 	x, y, z := randSlice(r, n*n), randSlice(r, n*n), make([]float32, n*n)
 	p := kernels.GemmParams{M: n, N: n, K: n, Alpha: 1, Batch: 1}
+	wides := asmWideKernels()
 	for isa, micro := range asmMicroKernels() {
-		microKernel = micro
-		b.Run(isa, func(b *testing.B) {
-			for b.Loop() {
-				Gemm(p, x, y, z)
+		for _, wide := range []bool{false, true} {
+			name := isa
+			microKernel, microKernelWide = micro, nil
+			if wide {
+				if wides[isa] == nil {
+					continue
+				}
+				name, microKernelWide = isa+"-12x32", wides[isa]
 			}
-			b.ReportMetric(2*float64(n*n*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+			b.Run(name, func(b *testing.B) {
+				for b.Loop() {
+					Gemm(p, x, y, z)
+				}
+				b.ReportMetric(2*float64(n*n*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }
 
