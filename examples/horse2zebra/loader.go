@@ -28,11 +28,11 @@ type loader struct {
 	mu      sync.Mutex
 	pending map[int]chan drawn // steps being or already prepared
 	next    int                // the next step to hand to a worker
-	// todo queues the steps for the workers, in order; it holds no more
+	// queue holds the steps for the workers, in order; it holds no more
 	// than the steps pending, so that a send never blocks.
-	todo chan int
-	quit chan struct{}
-	wg   sync.WaitGroup
+	queue chan int
+	quit  chan struct{}
+	wg    sync.WaitGroup
 }
 
 // drawn is one iteration's images, or the error of drawing them.
@@ -46,7 +46,7 @@ type drawn struct {
 // steps up to end (exclusive). Stop ends its goroutines.
 func newLoader(a, b data.Source, batch int, rngFor func(int) *rand.Rand, workers, end int) *loader {
 	l := &loader{a: a, b: b, batch: batch, rngFor: rngFor, workers: workers, end: end,
-		pending: map[int]chan drawn{}, todo: make(chan int, loaderAhead*workers+1), quit: make(chan struct{})}
+		pending: map[int]chan drawn{}, queue: make(chan int, loaderAhead*workers+1), quit: make(chan struct{})}
 	for range workers {
 		l.wg.Go(l.work)
 	}
@@ -57,7 +57,7 @@ func newLoader(a, b data.Source, batch int, rngFor func(int) *rand.Rand, workers
 func (l *loader) work() {
 	for {
 		select {
-		case step := <-l.todo:
+		case step := <-l.queue:
 			d := l.draw(step)
 			l.mu.Lock()
 			ch := l.pending[step]
@@ -114,7 +114,7 @@ func (l *loader) ask(step int) chan drawn {
 	l.next = max(l.next, step+1)
 	l.mu.Unlock()
 	if !ok {
-		l.todo <- step
+		l.queue <- step
 	}
 	return ch
 }
@@ -132,7 +132,7 @@ func (l *loader) fill(step int) {
 		l.pending[s] = make(chan drawn, 1)
 		l.next = s + 1
 		l.mu.Unlock()
-		l.todo <- s
+		l.queue <- s
 	}
 }
 
