@@ -56,8 +56,8 @@ func text(s string) func() string { return func() string { return s } }
 
 // String describes p in messages.
 func (p GemmParams) String() string {
-	return fmt.Sprintf("M=%d N=%d K=%d trans %t/%t batch %d strides %d/%d/%d",
-		p.M, p.N, p.K, p.TransA, p.TransB, p.Batch, p.StrideA, p.StrideB, p.StrideC)
+	return fmt.Sprintf("M=%d N=%d K=%d trans %t/%t batch %d strides %d/%d/%d %v",
+		p.M, p.N, p.K, p.TransA, p.TransB, p.Batch, p.StrideA, p.StrideB, p.StrideC, p.Precision)
 }
 
 // ALen returns the least length of A: Batch entries StrideA apart.
@@ -82,6 +82,9 @@ func (p GemmParams) Validate() error {
 	if p.Batch > 1 && p.StrideC < p.M*p.N && p.M*p.N > 0 {
 		return fmt.Errorf("gemm: C batch entries overlap: StrideC=%d < M*N=%d*%d with batch %d",
 			p.StrideC, p.M, p.N, p.Batch)
+	}
+	if err := p.Precision.Validate(); err != nil {
+		return fmt.Errorf("gemm: %w", err)
 	}
 	return nil
 }
@@ -275,6 +278,9 @@ func (p AttentionParams) LSELen() int { return p.Batch * p.Nq }
 func (p AttentionParams) Validate() error {
 	if p.Batch < 1 || p.Dk < 1 || p.Dv < 1 || p.Nq < 1 || p.Nk < 1 {
 		return fmt.Errorf("attention: bad parameters %+v", p)
+	}
+	if err := p.Precision.Validate(); err != nil {
+		return fmt.Errorf("attention: %w", err)
 	}
 	return nil
 }

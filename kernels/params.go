@@ -10,7 +10,8 @@ import (
 // C is M x N; op(A) is M x K and op(B) is K x N, where op transposes when
 // TransA or TransB is set (A is then stored K x M, B N x K). Batch entry i
 // starts at i*StrideA, i*StrideB and i*StrideC; a stride of 0 reuses one
-// matrix for every entry.
+// matrix for every entry. Precision says how the products are computed
+// (the zero value is exact FP32).
 type GemmParams struct {
 	TransA, TransB bool
 	M, N, K        int
@@ -19,18 +20,21 @@ type GemmParams struct {
 	StrideA        int
 	StrideB        int
 	StrideC        int
+	Precision      Precision
 }
 
 // ConvParams describes a 2-D convolution without groups or dilation:
 // x [N, InC, InH, InW] * w [OutC, InC, KH, KW] -> y [N, OutC, OutH, OutW] with
 // OutH = (InH + 2*PadH - KH)/StrideH + 1 (rounded down), and likewise OutW.
-// Padding is zero padding.
+// Padding is zero padding. Precision says how the products of the forward
+// and both backward passes are computed (the zero value is exact FP32).
 type ConvParams struct {
 	N                int
 	InC, InH, InW    int
 	OutC, KH, KW     int
 	StrideH, StrideW int
 	PadH, PadW       int
+	Precision        Precision
 }
 
 // OutH returns the height of the convolution's output.
@@ -56,6 +60,9 @@ func (p ConvParams) Validate() error {
 	}
 	if p.InH+2*p.PadH < p.KH || p.InW+2*p.PadW < p.KW {
 		return fmt.Errorf("conv: kernel %dx%d larger than padded input %dx%d", p.KH, p.KW, p.InH+2*p.PadH, p.InW+2*p.PadW)
+	}
+	if err := p.Precision.Validate(); err != nil {
+		return fmt.Errorf("conv: %w", err)
 	}
 	return nil
 }
@@ -116,9 +123,15 @@ type NormParams struct {
 //
 // For query j: s_i = Scale * sum_d q[d, j] k[d, i], p = softmax(s) over i,
 // o[:, j] = sum_i p_i v[:, i], and lse[j] = log sum_i exp(s_i).
+//
+// Precision says how the two products are computed: in TF32 and BF16 the
+// operands of S = K^T Q and of O = V P (and of the backward pass's
+// products) are rounded, P included; the softmax itself, lse and every
+// sum stay float32.
 type AttentionParams struct {
 	Batch, Dk, Dv, Nq, Nk int
 	Scale                 float32
+	Precision             Precision
 }
 
 // SoftmaxParams describes the softmax of each of Rows rows of Cols
