@@ -101,6 +101,16 @@ func (be *Backend) ResetProfile() {
 // Device describes the driver and the device the backend runs on.
 func (be *Backend) Device() string { return be.drv.name() }
 
+// DefaultPrecision is the precision of products when the caller sets none
+// (tensor.SetPrecision): TF32 on a device with tensor cores, as PyTorch
+// runs CUDA convolutions, exact FP32 on older ones.
+func (be *Backend) DefaultPrecision() kernels.Precision {
+	if be.drv.tensorCores() {
+		return kernels.TF32
+	}
+	return kernels.FP32
+}
+
 // buffer is the backend's kernels.Buffer: n float32 in device memory.
 type buffer struct {
 	be    *Backend

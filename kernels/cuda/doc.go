@@ -5,8 +5,9 @@
 // uses the real driver, through github.com/mumax/3/cuda/cu: building needs
 // cgo, cuda.h and libcuda.so (scripts/install-cuda.sh installs them on
 // Debian), running needs an NVIDIA GPU and its driver, and the kernels are
-// loaded from PTX embedded in the binary (ptx/, compiled for compute_70 and
-// compute_90 by go generate). With tag cudaemu it uses the emulator: the
+// loaded from PTX embedded in the binary (ptx/, compiled for compute_70,
+// compute_80 and compute_90 by go generate; the tensor-core kernels of
+// mma.cuh exist in the last two only). With tag cudaemu it uses the emulator: the
 // same .cu files compiled as C++ by cgo with emu.h, which runs every CUDA
 // thread of a block as an OS thread and checks barriers, shuffles, shared
 // memory and out-of-bounds writes (see emu.h). The emulator needs only a

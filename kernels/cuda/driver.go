@@ -20,6 +20,9 @@ type dim3 struct{ x, y, z int }
 type driver interface {
 	// name describes the driver and its device.
 	name() string
+	// tensorCores reports whether the device runs the tensor-core kernels
+	// of mma.cuh (sm_80 and newer; the emulator does).
+	tensorCores() bool
 	alloc(bytes int) (devPtr, error)
 	free(p devPtr) error
 	copyHtoD(dst devPtr, src unsafe.Pointer, bytes int) error

@@ -16,7 +16,7 @@ import (
 )
 
 // ptxFiles holds the kernels compiled by go generate: ptx/<family>_<arch>.ptx
-// for arch 70 and 90.
+// for arch 70, 80 and 90.
 //
 //go:embed ptx/*.ptx
 var ptxFiles embed.FS
@@ -32,6 +32,7 @@ type gpuDriver struct {
 	ctx   cu.Context
 	desc  string
 	funcs map[string]cu.Function
+	tc    bool // compute capability 8.0 or newer: tensor-core kernels
 }
 
 // newDriver initialises CUDA, creates a context on the device that
@@ -58,13 +59,17 @@ func newDriver() (d driver, err error) {
 	if major < 7 {
 		return nil, fmt.Errorf("cuda: %s has compute capability %d.%d; the kernels need 7.0 or newer", dev.Name(), major, minor)
 	}
-	// compute_90 PTX for Hopper and newer, compute_70 (compiled by the
-	// driver for the device) otherwise.
+	// compute_90 PTX for Hopper and newer, compute_80 (with the
+	// tensor-core kernels) for Ampere and Ada, compute_70 otherwise; the
+	// driver compiles it for the device.
 	arch := "70"
-	if major >= 9 {
+	switch {
+	case major >= 9:
 		arch = "90"
+	case major >= 8:
+		arch = "80"
 	}
-	g := &gpuDriver{funcs: map[string]cu.Function{}}
+	g := &gpuDriver{funcs: map[string]cu.Function{}, tc: major >= 8}
 	g.ctx = cu.CtxCreate(cu.CTX_SCHED_AUTO, dev)
 	g.desc = fmt.Sprintf("device %d: %s (compute capability %d.%d, %d MiB, PTX compute_%s, driver API %d)",
 		ordinal, dev.Name(), major, minor, dev.TotalMem()>>20, arch, cu.Version())
@@ -101,6 +106,8 @@ func (g *gpuDriver) do(f func()) (err error) {
 }
 
 func (g *gpuDriver) name() string { return g.desc }
+
+func (g *gpuDriver) tensorCores() bool { return g.tc }
 
 func (g *gpuDriver) alloc(bytes int) (p devPtr, err error) {
 	err = g.do(func() { p = devPtr(cu.MemAlloc(int64(bytes))) })

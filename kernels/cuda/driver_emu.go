@@ -49,6 +49,9 @@ func emuCall(f func(err *C.char, n C.int) C.int) error {
 
 func (emuDriver) name() string { return "cudaemu (CPU emulator)" }
 
+// tensorCores is true: emu.h implements mma.sync, ldmatrix and cp.async.
+func (emuDriver) tensorCores() bool { return true }
+
 func (emuDriver) alloc(bytes int) (devPtr, error) {
 	p := C.semgan_emu_alloc(C.size_t(bytes))
 	if p == 0 {

@@ -36,7 +36,7 @@ var kernelDecl = regexp.MustCompile(`extern "C" __global__ void (\w+)\s*\(`)
 
 func main() {
 	ptx := flag.Bool("ptx", true, "also compile the PTX with nvcc")
-	archs := flag.String("arch", "70,90", "compute capabilities to compile PTX for")
+	archs := flag.String("arch", "70,80,90", "compute capabilities to compile PTX for")
 	nvcc := flag.String("nvcc", "nvcc", "the nvcc to run")
 	flag.Parse()
 	if err := run(*ptx, strings.Split(*archs, ","), *nvcc); err != nil {
