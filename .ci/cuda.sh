@@ -6,7 +6,10 @@
 #      kernel against the CPU backend, and the emulator's own checks;
 #   3. vets the whole module with the real driver compiled in (tag cuda);
 #   4. regenerates the PTX and the emulator's kernel table from the .cu
-#      files and fails if they differ from the committed ones.
+#      files and fails if they differ from the committed ones;
+#   5. assembles the PTX for sm_80 and sm_90 and fails on a register spill
+#      or a tensor-core kernel without HMMA (scripts/ptx-check.sh, after
+#      its self-test shows both are caught).
 # Takes a few minutes on 2 cores (the first install downloads about 1.5 GB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,3 +34,7 @@ if [ -n "$drift" ]; then
 	exit 1
 fi
 echo "PTX and emulator table match the sources"
+
+echo "== ptxas and SASS checks"
+bash scripts/ptx-check.sh --self-test
+bash scripts/ptx-check.sh
