@@ -258,67 +258,18 @@ func BenchmarkTrainIter256Batch8(b *testing.B) {
 	logProfile(b, be)
 }
 
-// BenchmarkSgemm4096 reports the GFLOP/s of one 4096^3 product.
-func BenchmarkSgemm4096(b *testing.B) {
-	be := device(b, false)
-	const n = 4096
-	x, y, z := be.Alloc(n*n), be.Alloc(n*n), be.Alloc(n*n)
-	defer func() { be.Free(x); be.Free(y); be.Free(z) }()
-	p := kernels.GemmParams{M: n, N: n, K: n, Alpha: 1, Batch: 1}
-	be.Gemm(p, x, y, z)
-	if err := be.Synchronize(); err != nil {
-		b.Fatal(err)
+// forEachPrecision runs bench as one sub-benchmark per precision, named
+// after it (BenchmarkX/fp32, /tf32, /bf16), as scripts/torch_gpu.py names
+// PyTorch's runs of the same case.
+func forEachPrecision(b *testing.B, bench func(b *testing.B, prec kernels.Precision)) {
+	for _, prec := range kernels.Precisions {
+		b.Run(prec.String(), func(b *testing.B) { bench(b, prec) })
 	}
-	b.ResetTimer()
-	for range b.N {
-		be.Gemm(p, x, y, z)
-	}
-	if err := be.Synchronize(); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(2*n*n*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-// BenchmarkConv3x3_256_64 reports the GFLOP/s of a 3x3 convolution of 256
-// to 256 channels on 8 images of 64x64 (a residual block's), forward.
-func BenchmarkConv3x3_256_64(b *testing.B) {
-	be := device(b, false)
-	p := kernels.ConvParams{N: 8, InC: 256, InH: 64, InW: 64, OutC: 256, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}
-	x, w, y := be.Alloc(p.XLen()), be.Alloc(p.WLen()), be.Alloc(p.YLen())
-	defer func() { be.Free(x); be.Free(w); be.Free(y) }()
-	be.ConvForward(p, x, w, nil, y)
-	if err := be.Synchronize(); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for range b.N {
-		be.ConvForward(p, x, w, nil, y)
-	}
-	if err := be.Synchronize(); err != nil {
-		b.Fatal(err)
-	}
-	flops := 2 * float64(p.N*p.OutC*p.OutH()*p.OutW()*p.InC*p.KH*p.KW)
-	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-}
-
-// BenchmarkAttention256 reports the GFLOP/s of the fused attention forward
-// and backward at the paper's placement: 64 channels (Dk 8) over the
-// 65,536 positions of a 256x256 image, one image.
-func BenchmarkAttention256(b *testing.B) {
-	be := device(b, false)
-	p := kernels.AttentionParams{Batch: 1, Dk: 8, Dv: 64, Nq: 256 * 256, Nk: 256 * 256, Scale: 1}
-	q, k, v := be.Alloc(p.Dk*p.Nq), be.Alloc(p.Dk*p.Nk), be.Alloc(p.Dv*p.Nk)
-	o, lse, do := be.Alloc(p.Dv*p.Nq), be.Alloc(p.Nq), be.Alloc(p.Dv*p.Nq)
-	dq, dk, dv := be.Alloc(p.Dk*p.Nq), be.Alloc(p.Dk*p.Nk), be.Alloc(p.Dv*p.Nk)
-	defer func() {
-		for _, x := range []kernels.Buffer{q, k, v, o, lse, do, dq, dk, dv} {
-			be.Free(x)
-		}
-	}()
-	run := func() {
-		be.AttentionForward(p, q, k, v, o, lse)
-		be.AttentionBackward(p, q, k, v, o, lse, do, dq, dk, dv)
-	}
+// timeLaunches times b.N calls of run on be after one warm-up call, and
+// reports flops per call as TFLOP/s.
+func timeLaunches(b *testing.B, be *cuda.Backend, flops float64, run func()) {
 	run()
 	if err := be.Synchronize(); err != nil {
 		b.Fatal(err)
@@ -330,9 +281,82 @@ func BenchmarkAttention256(b *testing.B) {
 	if err := be.Synchronize(); err != nil {
 		b.Fatal(err)
 	}
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e12, "TFLOP/s")
+}
+
+// BenchmarkSgemm4096 reports the TFLOP/s of one 4096^3 product in each
+// precision.
+func BenchmarkSgemm4096(b *testing.B) {
+	be := device(b, false)
+	const n = 4096
+	x, y, z := be.Alloc(n*n), be.Alloc(n*n), be.Alloc(n*n)
+	defer func() { be.Free(x); be.Free(y); be.Free(z) }()
+	forEachPrecision(b, func(b *testing.B, prec kernels.Precision) {
+		p := kernels.GemmParams{M: n, N: n, K: n, Alpha: 1, Batch: 1, Precision: prec}
+		timeLaunches(b, be, 2*n*n*n, func() { be.Gemm(p, x, y, z) })
+	})
+}
+
+// BenchmarkConv3x3_256_64 reports the TFLOP/s of a 3x3 convolution of 256
+// to 256 channels on 8 images of 64x64 (a residual block's): forward
+// alone, and forward with both gradients, in each precision.
+func BenchmarkConv3x3_256_64(b *testing.B) {
+	be := device(b, false)
+	p := kernels.ConvParams{N: 8, InC: 256, InH: 64, InW: 64, OutC: 256, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}
+	x, w, y := be.Alloc(p.XLen()), be.Alloc(p.WLen()), be.Alloc(p.YLen())
+	dx, dw := be.Alloc(p.XLen()), be.Alloc(p.WLen())
+	defer func() {
+		for _, t := range []kernels.Buffer{x, w, y, dx, dw} {
+			be.Free(t)
+		}
+	}()
+	flops := 2 * float64(p.N*p.OutC*p.OutH()*p.OutW()*p.InC*p.KH*p.KW)
+	b.Run("fwd", func(b *testing.B) {
+		forEachPrecision(b, func(b *testing.B, prec kernels.Precision) {
+			p.Precision = prec
+			timeLaunches(b, be, flops, func() { be.ConvForward(p, x, w, nil, y) })
+		})
+	})
+	b.Run("fwdbwd", func(b *testing.B) {
+		forEachPrecision(b, func(b *testing.B, prec kernels.Precision) {
+			p.Precision = prec
+			timeLaunches(b, be, 3*flops, func() {
+				be.ConvForward(p, x, w, nil, y)
+				be.ConvBackwardData(p, y, w, dx)
+				be.ConvBackwardFilter(p, x, y, dw, nil)
+			})
+		})
+	})
+}
+
+// BenchmarkAttention256 reports the TFLOP/s of the fused attention forward
+// and backward at the paper's placement: 64 channels (Dk 8) over the
+// 65,536 positions of a 256x256 image, one image, in each precision. It
+// also reports the exponentials per second: the forward takes one per
+// score and the backward one more to recompute it, 2*Nq*Nk in all, which
+// the GPU's special-function units bound (scripts/gpu-check.sh prints how
+// close the kernels come).
+func BenchmarkAttention256(b *testing.B) {
+	be := device(b, false)
+	p := kernels.AttentionParams{Batch: 1, Dk: 8, Dv: 64, Nq: 256 * 256, Nk: 256 * 256, Scale: 1}
+	q, k, v := be.Alloc(p.Dk*p.Nq), be.Alloc(p.Dk*p.Nk), be.Alloc(p.Dv*p.Nk)
+	o, lse, do := be.Alloc(p.Dv*p.Nq), be.Alloc(p.Nq), be.Alloc(p.Dv*p.Nq)
+	dq, dk, dv := be.Alloc(p.Dk*p.Nq), be.Alloc(p.Dk*p.Nk), be.Alloc(p.Dv*p.Nk)
+	defer func() {
+		for _, x := range []kernels.Buffer{q, k, v, o, lse, do, dq, dk, dv} {
+			be.Free(x)
+		}
+	}()
 	// Forward: scores and output, 2*Nq*Nk*(Dk+Dv); backward recomputes the
 	// scores and forms dP, dq, dk, dv: about 2*Nq*Nk*(2*Dk+2*Dv+Dk+Dv).
 	nn2 := 2 * float64(p.Nq) * float64(p.Nk)
 	flops := nn2*float64(p.Dk+p.Dv) + nn2*float64(3*p.Dk+3*p.Dv)
-	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	forEachPrecision(b, func(b *testing.B, prec kernels.Precision) {
+		p.Precision = prec
+		timeLaunches(b, be, flops, func() {
+			be.AttentionForward(p, q, k, v, o, lse)
+			be.AttentionBackward(p, q, k, v, o, lse, do, dq, dk, dv)
+		})
+		b.ReportMetric(nn2*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gexp/s")
+	})
 }
