@@ -34,6 +34,11 @@ type Backend interface {
 	Synchronize() error
 	// LiveBytes returns the bytes currently allocated and not freed.
 	LiveBytes() int64
+	// DefaultPrecision returns the precision of products where the caller
+	// chooses none: FP32 on the CPU, TF32 on a GPU with tensor cores (as
+	// PyTorch runs CUDA convolutions). Every backend computes every
+	// precision; this is only the default.
+	DefaultPrecision() Precision
 
 	// Gemm computes C = alpha*op(A)*op(B) + beta*C for each batch entry.
 	Gemm(p GemmParams, a, b, c Buffer)

@@ -163,6 +163,11 @@ func (*Backend) Synchronize() error { return nil }
 // LiveBytes returns the bytes allocated by Alloc and not yet freed.
 func (be *Backend) LiveBytes() int64 { return be.live.Load() }
 
+// DefaultPrecision returns FP32: the CPU multiplies in float32 in every
+// precision (the others only round the operands first), so the exact one
+// is also the fastest.
+func (*Backend) DefaultPrecision() kernels.Precision { return kernels.FP32 }
+
 // Gemm calls Gemm on the buffers' slices.
 func (*Backend) Gemm(p kernels.GemmParams, a, b, c kernels.Buffer) {
 	Gemm(p, unwrap("Gemm", a), unwrap("Gemm", b), unwrap("Gemm", c))
