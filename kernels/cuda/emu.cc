@@ -41,8 +41,9 @@ constexpr size_t kMaxShared = 48 * 1024;
 // (so writing the result out of bounds cannot restore the canary), and a
 // plain copy of another allocation's canary does not match.
 constexpr size_t kGuard = 256;
-// Bytes a lane can put into one warp exchange (warp_gather).
+// Bytes a lane can put into one warp exchange (warp_gather), and their type.
 constexpr size_t kExchBytes = 32;
+using LaneBytes = unsigned char[kExchBytes];
 
 // canary returns the canary of the k-th allocation.
 uint32_t canary(uint64_t k) { return 0x7f800000u | (uint32_t)(1 + (k * 2654435761u) % 0x3ffffe); }
@@ -106,7 +107,7 @@ struct Pool {
   // Warp exchange: [warp][parity][lane][byte]. Two parities, so a lane can
   // write the next exchange's bytes while a slower lane has yet to read the
   // current ones.
-  unsigned char exch[kMaxThreads / 32][2][32][kExchBytes] = {};
+  LaneBytes exch[kMaxThreads / 32][2][32] = {};
   bool aborting = false;
   std::string error;  // the first problem found in this launch
 
@@ -201,8 +202,9 @@ bool Pool::yield(Worker *me, bool from_start) {
       }
       if (named) continue;
       char buf[160];
-      snprintf(buf, sizeof buf, " thread %d (and maybe others) at %s %s:%d;", t,
-               w->st == St::AtSync ? "__syncthreads" : "a warp-collective call", w->file, w->line);
+      snprintf(buf, sizeof buf, " thread %d (and maybe others) at %s%s %s:%d;", t,
+               w->st == St::AtSync ? "" : "a warp ", w->st == St::AtSync ? "__syncthreads" : warp_what[t / 32],
+               w->file, w->line);
       where += buf;
     }
     fail("deadlock: no thread can run:%s", where.c_str());
@@ -307,8 +309,8 @@ int warp_lanes(const Pool *p, int warp) { return p->n - warp * 32 < 32 ? p->n - 
 // warp has done the same from the same call site, with a mask naming them
 // all. It returns the buffer, 32 lanes of kExchBytes bytes, which stays
 // valid until the caller's next exchange. full asks for a warp of 32 lanes.
-const unsigned char (*exchange(const char *what, unsigned mask, bool full, const void *mine, size_t bytes,
-                               const char *file, int line))[kExchBytes] {
+const LaneBytes *exchange(const char *what, unsigned mask, bool full, const void *mine, size_t bytes,
+                         const char *file, int line) {
   Worker *me = self;
   Pool *p = me->pool;
   if (p->abandoned.load() || p->aborting) throw Abort{};
@@ -470,6 +472,7 @@ void cp_async(void *dst, const void *src, int bytes, int src_bytes) {
   } else if ((uintptr_t)dst % bytes != 0) {
     bad = "a destination not aligned to its size";
   } else if (src_bytes > 0 && (uintptr_t)src % bytes != 0) {
+    // A source that is not read (src_bytes 0) may be anything, even null.
     bad = "a source not aligned to its size";
   }
   if (bad != nullptr) {

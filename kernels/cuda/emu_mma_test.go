@@ -160,6 +160,22 @@ func TestEmuMMAFragments(t *testing.T) {
 	checkOnly(t, "bf16, A of lane 5", emuRawMMA(t, d, a, b, true),
 		map[int][4]float32{5: {17, 34, 68, 136}})
 
+	// BF16, all of A: A[r][k] = 16r+k+1 (exact in bfloat16), same B, so
+	// D[r][c] = A[r][c] + A[r][c+8]. Lane 30 (g=7, t=2) holds c0 = D[7][4]
+	// = 117+125, c1 = D[7][5] = 118+126, c2 = D[15][4] = 245+253,
+	// c3 = D[15][5] = 246+254.
+	for l := range warpLanes {
+		g, tt := l/4, l%4
+		for i, rk := range [4][2]int{{g, 2 * tt}, {g + 8, 2 * tt}, {g, 2*tt + 8}, {g + 8, 2*tt + 8}} {
+			lo, hi := float32(16*rk[0]+rk[1]+1), float32(16*rk[0]+rk[1]+2)
+			a[l][i] = bf16Bits(lo) | bf16Bits(hi)<<16
+		}
+	}
+	got = emuRawMMA(t, d, a, b, true)
+	if want := [4]float32{242, 244, 498, 500}; got[30] != want {
+		t.Errorf("bf16, A[r][k] = 16r+k+1: lane 30's d = %v, want %v", got[30], want)
+	}
+
 	// BF16, B: A[r][k] = 1 where k%8 == r%8, so D[r][c] = B[r%8][c] +
 	// B[r%8+8][c]. Lane 9 (g=2, t=1) holds b0 = B[2..3][2] = (1, 2) and
 	// b1 = B[10..11][2] = (4, 8): D[2][2] = D[10][2] = 5 (c0, c2 of lane 9),
