@@ -394,8 +394,8 @@ double bf16(uint32_t r, bool hi) {
 
 // accumulate adds to the caller's d (the C/D layout of mma.cuh) the 16x8
 // product of A (16xk) and B (kx8), given as element functions. The products
-// are exact in double; their sum is added to the float accumulator and
-// rounded once.
+// are exact in double; they and the accumulator are summed in double (exact
+// unless their exponents lie far apart) and rounded to float once.
 template <class FA, class FB>
 void accumulate(float d[4], int k, FA A, FB B) {
   int lane = self->tid % 32, g = lane / 4, t = lane % 4;

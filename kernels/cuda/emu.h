@@ -86,8 +86,9 @@ void warp_gather(const void *mine, size_t bytes, void *all, const char *what, co
 
 // The tensor-core primitives of mma.cuh, which documents their fragment
 // layouts; a, b and d are the calling lane's registers. mma_* add A*B to d,
-// the products exact and their sum rounded once into each float of d; a
-// TF32 operand loses the low 13 bits of its register, as on the device.
+// each float of d summed with its exact products in double, then rounded to
+// float once; a TF32 operand loses the low 13 bits of its register, as on
+// the device.
 void mma_tf32_m16n8k8(float d[4], const uint32_t a[4], const uint32_t b[2], const char *file, int line);
 void mma_bf16_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], const char *file, int line);
 // ldmatrix loads n (1, 2 or 4) 8x8 b16 matrices into r[0..n-1]; row is the
