@@ -24,7 +24,17 @@
 // dS) have rows of TP = T + 1 floats: loops whose 32 lanes walk down a
 // column of such a tile then touch 32 different banks instead of one (with
 // rows of T = 32 floats every lane would wait on the same bank).
-#include "common.cuh"
+//
+// Precision: these kernels take prec (PREC_FP32, PREC_TF32, PREC_BF16) and
+// round every operand of a product with round_operand as they stage it: q,
+// k, v and do as their tiles are loaded, the weights p as the forward's
+// O += V P reads them (l sums them unrounded), and the backward's p and ds
+// as they are stored for dv, dq and dk. The softmax, lse, D and every sum
+// stay float32. With PREC_FP32 round_operand is the identity, so the FP32
+// results are those of the kernels before precision existed. They are the
+// only kernels for FP32, and the TF32 and BF16 kernels of devices without
+// tensor cores.
+#include "mma.cuh"
 
 // PV_ROWS is how many output channels a thread of the forward kernel
 // accumulates at once (in registers).
@@ -33,7 +43,7 @@
 extern "C" __global__ void attention_forward_f32(const float *__restrict__ q, const float *__restrict__ k,
                                                  const float *__restrict__ v, float *__restrict__ o,
                                                  float *__restrict__ lse, int Dk, int Dv, int Nq, int Nk,
-                                                 float scale, int T) {
+                                                 float scale, int T, int prec) {
   // Shared layout: Qs [Dk][T], Ks [Dk][T], Vs [Dv][T], P [T][TP], Os [Dv][T],
   // m [T], l [T], corr [T].
   DYNAMIC_SHARED(float, smem);
@@ -45,18 +55,18 @@ extern "C" __global__ void attention_forward_f32(const float *__restrict__ q, co
   q += (size_t)b * Dk * Nq, k += (size_t)b * Dk * Nk, v += (size_t)b * Dv * Nk;
   for (int e = tid; e < Dk * T; e += nt) {
     int d = e / T, j = e % T;
-    Qs[e] = j0 + j < Nq ? q[(size_t)d * Nq + j0 + j] : 0.0f;
+    Qs[e] = j0 + j < Nq ? round_operand(prec, q[(size_t)d * Nq + j0 + j]) : 0.0f;
   }
   for (int e = tid; e < Dv * T; e += nt) Os[e] = 0.0f;
   for (int j = tid; j < T; j += nt) m[j] = -INFINITY, l[j] = 0.0f;
   for (int i0 = 0; i0 < Nk; i0 += T) {
     for (int e = tid; e < Dk * T; e += nt) {
       int d = e / T, i = e % T;
-      Ks[e] = i0 + i < Nk ? k[(size_t)d * Nk + i0 + i] : 0.0f;
+      Ks[e] = i0 + i < Nk ? round_operand(prec, k[(size_t)d * Nk + i0 + i]) : 0.0f;
     }
     for (int e = tid; e < Dv * T; e += nt) {
       int c = e / T, i = e % T;
-      Vs[e] = i0 + i < Nk ? v[(size_t)c * Nk + i0 + i] : 0.0f;
+      Vs[e] = i0 + i < Nk ? round_operand(prec, v[(size_t)c * Nk + i0 + i]) : 0.0f;
     }
     __syncthreads();  // Q (first time), K and V tiles loaded; O, m, l initialised
     // Scores of the tile; keys past the end get -inf, so weight 0.
@@ -101,7 +111,7 @@ extern "C" __global__ void attention_forward_f32(const float *__restrict__ q, co
           acc[r] = c < Dv ? Os[c * T + j] * corr[j] : 0.0f;
         }
         for (int i = 0; i < T; i++) {
-          float p = P[j * TP + i];
+          float p = round_operand(prec, P[j * TP + i]);  // l summed P unrounded
           for (int r = 0; r < PV_ROWS; r++) {
             int c = min(c0 + r * stride, Dv - 1);  // rows past Dv are computed but not stored
             acc[r] += p * Vs[c * T + i];
@@ -140,10 +150,12 @@ extern "C" __global__ void attention_rowdot_f32(const float *__restrict__ o, con
 // attn_ds computes, for the tile pair in shared memory, p_ji and
 // ds_ji = p_ji (dp_ji - D_j), with dp_ji = sum_c dO[c][j] V[c][i], into P (if
 // not null) and dS, both [T][T+1] with j the query. Rows and columns past
-// the ends (nq, nk valid) get 0.
+// the ends (nq, nk valid) get 0. Both are stored rounded with prec, as the
+// operands of the products that read them (ds itself is computed from the
+// unrounded p).
 static __device__ __forceinline__ void attn_ds(const float *Qs, const float *Ks, const float *Vs, const float *dOs,
                                                const float *lse_s, const float *D_s, float *P, float *dS, int Dk,
-                                               int Dv, int T, int nq, int nk, float scale) {
+                                               int Dv, int T, int nq, int nk, float scale, int prec) {
   for (int e = threadIdx.x; e < T * T; e += blockDim.x) {
     int j = e / T, i = e % T;
     float p = 0.0f, dp = 0.0f;
@@ -153,18 +165,19 @@ static __device__ __forceinline__ void attn_ds(const float *Qs, const float *Ks,
       p = expf(scale * s - lse_s[j]);
       for (int c = 0; c < Dv; c++) dp += dOs[c * T + j] * Vs[c * T + i];
     }
-    if (P) P[j * (T + 1) + i] = p;
-    dS[j * (T + 1) + i] = p * (dp - D_s[j]);
+    if (P) P[j * (T + 1) + i] = round_operand(prec, p);
+    dS[j * (T + 1) + i] = round_operand(prec, p * (dp - D_s[j]));
   }
 }
 
 // attn_load copies columns [c0, c0+T) of the [rows, n] matrix src into the
-// [rows][T] tile dst, zero past n.
+// [rows][T] tile dst, zero past n, each element rounded with prec (PREC_FP32
+// for tiles that are not product operands).
 static __device__ __forceinline__ void attn_load(float *dst, const float *__restrict__ src, int rows, int n, int c0,
-                                                 int T) {
+                                                 int T, int prec) {
   for (int e = threadIdx.x; e < rows * T; e += blockDim.x) {
     int r = e / T, c = e % T;
-    dst[e] = c0 + c < n ? src[(size_t)r * n + c0 + c] : 0.0f;
+    dst[e] = c0 + c < n ? round_operand(prec, src[(size_t)r * n + c0 + c]) : 0.0f;
   }
 }
 
@@ -172,7 +185,7 @@ extern "C" __global__ void attention_backward_dq_f32(const float *__restrict__ q
                                                      const float *__restrict__ v, const float *__restrict__ lse,
                                                      const float *__restrict__ D, const float *__restrict__ dout,
                                                      float *__restrict__ dq, int Dk, int Dv, int Nq, int Nk,
-                                                     float scale, int T) {
+                                                     float scale, int T, int prec) {
   // Shared layout: Qs, Ks, dQs [Dk][T]; dOs, Vs [Dv][T]; dS [T][TP]; lse, D [T].
   DYNAMIC_SHARED(float, smem);
   int TP = T + 1;
@@ -180,17 +193,17 @@ extern "C" __global__ void attention_backward_dq_f32(const float *__restrict__ q
   float *dS = Vs + Dv * T, *lse_s = dS + T * TP, *D_s = lse_s + T;
   int b = blockIdx.y, j0 = blockIdx.x * T, tid = threadIdx.x, nt = blockDim.x;
   q += (size_t)b * Dk * Nq, k += (size_t)b * Dk * Nk, v += (size_t)b * Dv * Nk, dout += (size_t)b * Dv * Nq;
-  attn_load(Qs, q, Dk, Nq, j0, T);
-  attn_load(dOs, dout, Dv, Nq, j0, T);
-  attn_load(lse_s, lse + (size_t)b * Nq, 1, Nq, j0, T);
-  attn_load(D_s, D + (size_t)b * Nq, 1, Nq, j0, T);
+  attn_load(Qs, q, Dk, Nq, j0, T, prec);
+  attn_load(dOs, dout, Dv, Nq, j0, T, prec);
+  attn_load(lse_s, lse + (size_t)b * Nq, 1, Nq, j0, T, PREC_FP32);
+  attn_load(D_s, D + (size_t)b * Nq, 1, Nq, j0, T, PREC_FP32);
   for (int e = tid; e < Dk * T; e += nt) dQs[e] = 0.0f;
   int nq = min(T, Nq - j0);
   for (int i0 = 0; i0 < Nk; i0 += T) {
-    attn_load(Ks, k, Dk, Nk, i0, T);
-    attn_load(Vs, v, Dv, Nk, i0, T);
+    attn_load(Ks, k, Dk, Nk, i0, T, prec);
+    attn_load(Vs, v, Dv, Nk, i0, T, prec);
     __syncthreads();  // the tiles are loaded
-    attn_ds(Qs, Ks, Vs, dOs, lse_s, D_s, nullptr, dS, Dk, Dv, T, nq, min(T, Nk - i0), scale);
+    attn_ds(Qs, Ks, Vs, dOs, lse_s, D_s, nullptr, dS, Dk, Dv, T, nq, min(T, Nk - i0), scale, prec);
     __syncthreads();
     for (int e = tid; e < Dk * T; e += nt) {
       int d = e / T, j = e % T;
@@ -211,7 +224,7 @@ extern "C" __global__ void attention_backward_dkdv_f32(const float *__restrict__
                                                        const float *__restrict__ v, const float *__restrict__ lse,
                                                        const float *__restrict__ D, const float *__restrict__ dout,
                                                        float *__restrict__ dk, float *__restrict__ dv, int Dk,
-                                                       int Dv, int Nq, int Nk, float scale, int T) {
+                                                       int Dv, int Nq, int Nk, float scale, int T, int prec) {
   // Shared layout: Ks, Qs, dKs [Dk][T]; Vs, dOs, dVs [Dv][T]; P, dS [T][TP];
   // lse, D [T].
   DYNAMIC_SHARED(float, smem);
@@ -220,18 +233,18 @@ extern "C" __global__ void attention_backward_dkdv_f32(const float *__restrict__
   float *dVs = dOs + Dv * T, *P = dVs + Dv * T, *dS = P + T * TP, *lse_s = dS + T * TP, *D_s = lse_s + T;
   int b = blockIdx.y, i0 = blockIdx.x * T, tid = threadIdx.x, nt = blockDim.x;
   q += (size_t)b * Dk * Nq, k += (size_t)b * Dk * Nk, v += (size_t)b * Dv * Nk, dout += (size_t)b * Dv * Nq;
-  attn_load(Ks, k, Dk, Nk, i0, T);
-  attn_load(Vs, v, Dv, Nk, i0, T);
+  attn_load(Ks, k, Dk, Nk, i0, T, prec);
+  attn_load(Vs, v, Dv, Nk, i0, T, prec);
   for (int e = tid; e < Dk * T; e += nt) dKs[e] = 0.0f;
   for (int e = tid; e < Dv * T; e += nt) dVs[e] = 0.0f;
   int nk = min(T, Nk - i0);
   for (int j0 = 0; j0 < Nq; j0 += T) {
-    attn_load(Qs, q, Dk, Nq, j0, T);
-    attn_load(dOs, dout, Dv, Nq, j0, T);
-    attn_load(lse_s, lse + (size_t)b * Nq, 1, Nq, j0, T);
-    attn_load(D_s, D + (size_t)b * Nq, 1, Nq, j0, T);
+    attn_load(Qs, q, Dk, Nq, j0, T, prec);
+    attn_load(dOs, dout, Dv, Nq, j0, T, prec);
+    attn_load(lse_s, lse + (size_t)b * Nq, 1, Nq, j0, T, PREC_FP32);
+    attn_load(D_s, D + (size_t)b * Nq, 1, Nq, j0, T, PREC_FP32);
     __syncthreads();  // the tiles are loaded
-    attn_ds(Qs, Ks, Vs, dOs, lse_s, D_s, P, dS, Dk, Dv, T, min(T, Nq - j0), nk, scale);
+    attn_ds(Qs, Ks, Vs, dOs, lse_s, D_s, P, dS, Dk, Dv, T, min(T, Nq - j0), nk, scale, prec);
     __syncthreads();
     for (int e = tid; e < Dk * T; e += nt) {
       int d = e / T, i = e % T;

@@ -51,7 +51,7 @@ func (be *Backend) AttentionForward(p kernels.AttentionParams, q, k, v, o, lse k
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	be.launchAttentionForward(fn, dim3{(p.Nq + t - 1) / t, p.Batch, 1}, attnBlock(p, t), shared,
-		ptr(qb), ptr(kb), ptr(vb), ptr(ob), ptr(lb), p.Dk, p.Dv, p.Nq, p.Nk, p.Scale, t)
+		ptr(qb), ptr(kb), ptr(vb), ptr(ob), ptr(lb), p.Dk, p.Dv, p.Nq, p.Nk, p.Scale, t, int(p.Precision))
 }
 
 // AttentionBackward accumulates dq, dk and dv (any may be nil) from do,
@@ -76,12 +76,12 @@ func (be *Backend) AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse,
 		// Qs, Ks, dQs, dOs, Vs, dS, lse, D: see attention_backward_dq_f32.
 		t, shared := attnTile(fn, p, func(t int) int { return 3*p.Dk*t + 2*p.Dv*t + t*(t+1) + 2*t })
 		be.launchAttentionBackwardDq(fn, dim3{(p.Nq + t - 1) / t, p.Batch, 1}, attnBlock(p, t), shared,
-			ptr(qb), ptr(kb), ptr(vb), ptr(lb), ptr(d), ptr(dob), ptr(dqb), p.Dk, p.Dv, p.Nq, p.Nk, p.Scale, t)
+			ptr(qb), ptr(kb), ptr(vb), ptr(lb), ptr(d), ptr(dob), ptr(dqb), p.Dk, p.Dv, p.Nq, p.Nk, p.Scale, t, int(p.Precision))
 	}
 	if dkb != nil || dvb != nil {
 		// Ks, Qs, dKs, Vs, dOs, dVs, P, dS, lse, D: see attention_backward_dkdv_f32.
 		t, shared := attnTile(fn, p, func(t int) int { return 3*p.Dk*t + 3*p.Dv*t + 2*t*(t+1) + 2*t })
 		be.launchAttentionBackwardDkdv(fn, dim3{(p.Nk + t - 1) / t, p.Batch, 1}, attnBlock(p, t), shared,
-			ptr(qb), ptr(kb), ptr(vb), ptr(lb), ptr(d), ptr(dob), ptr(dkb), ptr(dvb), p.Dk, p.Dv, p.Nq, p.Nk, p.Scale, t)
+			ptr(qb), ptr(kb), ptr(vb), ptr(lb), ptr(d), ptr(dob), ptr(dkb), ptr(dvb), p.Dk, p.Dv, p.Nq, p.Nk, p.Scale, t, int(p.Precision))
 	}
 }
