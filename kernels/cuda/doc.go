@@ -9,9 +9,10 @@
 // compute_80 and compute_90 by go generate; the tensor-core kernels of
 // mma.cuh exist in the last two only). With tag cudaemu it uses the emulator: the
 // same .cu files compiled as C++ by cgo with emu.h, which runs every CUDA
-// thread of a block as an OS thread and checks barriers, shuffles, shared
-// memory and out-of-bounds writes (see emu.h). The emulator needs only a
-// C++20 compiler, and is how the kernels are tested without a GPU:
+// thread of a block as an OS thread and checks barriers, shuffles, the
+// tensor-core primitives, shared memory and out-of-bounds writes (see
+// emu.h). The emulator needs only a C++20 compiler, and is how the kernels
+// are tested without a GPU:
 //
 //	go test -tags cudaemu ./kernels/...
 //
