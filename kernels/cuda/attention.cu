@@ -270,3 +270,350 @@ extern "C" __global__ void attention_backward_dkdv_f32(const float *__restrict__
     if (i < nk) dv[((size_t)b * Dv + c) * Nk + i0 + i] += dVs[e];
   }
 }
+
+#if SEMGAN_TENSOR_CORES
+
+// ---------------------------------------------------------------------------
+// Tensor-core kernels (TF32 and BF16, sm_80 and newer), FlashAttention-2 style.
+//
+// Forward, attention_forward_{tf32,bf16}: grid (ceil(Nq/64), Batch), 128
+// threads. Each of the 4 warps owns 16 queries, whose Q fragments it keeps
+// in registers for the whole kernel. The block walks the keys in tiles of
+// Bc (64, or 32 or 16 when the shared memory needs it), staging the K and V
+// tiles in shared memory with cp.async, double-buffered: tile i+1 is copied
+// while tile i is used. Per tile, a warp computes its 16 x Bc scores
+// S = Q K^T on tensor cores, updates its rows' online softmax in registers,
+// and adds P V into its 16 x Dv output O, also in registers; it divides O
+// by the softmax sum at the end and writes o and lse.
+//
+// Online softmax, in base 2: x = s * scale * log2(e), so that
+// exp(s*scale - c) = exp2(x - c*log2(e)) and one exp2f per score remains.
+// For each row the warp keeps m, the largest x so far, and l, the sum of
+// exp2(x - m) over the keys so far (each lane sums its own columns; the four
+// lanes of a row add their sums at the end). A tile with row maximum
+// m' = max(m, max x) rescales by corr = exp2(m - m'):
+//
+//   l <- l * corr + sum_tile exp2(x - m'),   O <- O * corr + P V,  P = exp2(x - m'),
+//
+// and at the end o = O / l, lse = (m + log2 l) * ln 2. The kernel computes
+// exactly one exp2f per score (Nq x Nk per batch entry and pass, plus those
+// of the masked slots of the last key tile), and one per row and tile for
+// corr.
+//
+// Backward, attention_backward_{tf32,bf16}: grid (ceil(Nk/Bc), Batch), one
+// warp per 16 keys (Bc = 16 * warps, 64 unless the shared memory needs
+// fewer). The block stages its K and V tiles once, then walks the queries
+// in tiles of 32 (Q, dO, lse and D staged with cp.async, double-buffered
+// when they fit). Per query tile a warp recomputes its 16 x 32 scores
+// transposed, S^T = K Q^T, and P^T = exp2(x - lse*log2 e) (one exp2f per
+// score), dP^T = V^T dO, dS^T = P^T (dP^T - D), and accumulates in registers
+//
+//   dV += P^T dO,   dK += dS^T Q   (scaled by scale at the end).
+//
+// dQ = scale * dS K needs the sum over all keys, which the blocks share:
+// the warps store dS^T in shared memory, compute this key tile's part of
+// dQ for the 32 queries on tensor cores, and add it to dq with atomicAdd.
+// The alternative, a second pass over query tiles, would compute every
+// score and its exp2f a second time; the atomics cost one per dq element
+// per key tile, few next to the Bc x 32 x (Dk + Dv) multiply-adds of a
+// tile (dq's sums then depend on the order of the atomics, within float32
+// rounding). D = rowsum(dO * O) comes from attention_rowdot_f32.
+//
+// Operands: every product's operands are rounded to the precision as its
+// fragments are built (tf32_operand, bf16x2_operand): q, k, v, dO from
+// shared memory or global memory, P and dS from registers; the softmax,
+// lse, D, dS itself and every sum are float32. Dk and Dv up to
+// ATTN_TC_DMAX, padded with zeros to a multiple of the mma's k; keys and
+// queries past the ends are masked (scores -inf in the forward, P = 0 in
+// the backward).
+//
+// Fragment mapping from a product's C to the next product's A. The C
+// fragment of a 16x8 tile of S gives lane (g, t) the columns 2t and 2t+1 of
+// rows g and g+8 (mma.cuh). As the A operand of P V:
+//
+//   BF16 m16n8k16: A's 16 columns are two C tiles of 8 keys side by side,
+//     and a[0] = A[g][2t..2t+1] = (c0[0], c0[1]), a[1] = A[g+8][2t..2t+1] =
+//     (c0[2], c0[3]), a[2] = A[g][2t+8..2t+9] = (c1[0], c1[1]), a[3] =
+//     (c1[2], c1[3]): the registers pair up as they are.
+//   TF32 m16n8k8: A wants columns t and t+4 where the lane holds 2t and
+//     2t+1. The sum over k does not care in which order the keys come, so
+//     the mma's k index t stands for key 2t and k index t+4 for key 2t+1:
+//     a = (c[0], c[2], c[1], c[3]), and the B operand is read with the
+//     same order, b[0] = B[key 2t][g], b[1] = B[key 2t+1][g] (b_frag_c).
+//
+// Shared tiles are fp32, rows padded to ld = cols + PAD floats so that the
+// fragment reads of a warp fall into distinct banks (TF32: rows 8 words
+// apart modulo 32 for reads of rows t = 0..3; BF16: 4 words apart, for
+// rows 2t); ldmatrix is not used: its .trans form transposes 16-bit
+// elements, not the fp32 of these tiles.
+
+#define ATTN_LOG2E 1.4426950408889634f
+#define ATTN_LN2 0.6931471805599453f
+#define ATTN_TC_DMAX 64  // largest Dk and Dv of the tensor-core kernels
+#define ATTN_FWD_ROWS 64 // forward: queries per block, 16 per warp of 4
+#define ATTN_FWD_BC 64   // forward: largest key tile
+#define ATTN_BWD_BR 32   // backward: queries per tile
+
+// TcTf32 and TcBf16 build the fragments of one precision's mma from element
+// functions (lane (g, t) = (lane / 4, lane % 4), layouts in mma.cuh):
+//   a_frag(a, A)    A(m, kk), m < 16, kk < K: the 16 x K A operand;
+//   b_frag(b, B)    B(kk, n), kk < K, n < 8: the K x 8 B operand;
+//   b_frag_c(b, B)  the same, for a product whose A comes from a_from_c
+//                   (keys in the order described above);
+//   a_from_c(a, c, kc)  the A operand of k-chunk kc from C fragments c
+//                   of 16 x 8 tiles (tiles kc*K/8 ...).
+struct TcTf32 {
+  static constexpr int K = 8;
+  static constexpr int PAD = 8;
+  template <class F>
+  static __device__ __forceinline__ void a_frag(uint32_t a[4], int g, int t, F A) {
+    a[0] = tf32_operand(A(g, t)), a[1] = tf32_operand(A(g + 8, t));
+    a[2] = tf32_operand(A(g, t + 4)), a[3] = tf32_operand(A(g + 8, t + 4));
+  }
+  template <class F>
+  static __device__ __forceinline__ void b_frag(uint32_t b[2], int g, int t, F B) {
+    b[0] = tf32_operand(B(t, g)), b[1] = tf32_operand(B(t + 4, g));
+  }
+  template <class F>
+  static __device__ __forceinline__ void b_frag_c(uint32_t b[2], int g, int t, F B) {
+    b[0] = tf32_operand(B(2 * t, g)), b[1] = tf32_operand(B(2 * t + 1, g));
+  }
+  static __device__ __forceinline__ void a_from_c(uint32_t a[4], const float (*c)[4], int kc) {
+    a[0] = tf32_operand(c[kc][0]), a[1] = tf32_operand(c[kc][2]);
+    a[2] = tf32_operand(c[kc][1]), a[3] = tf32_operand(c[kc][3]);
+  }
+  static __device__ __forceinline__ void mma(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+    mma_tf32_m16n8k8(d, a, b);
+  }
+};
+
+struct TcBf16 {
+  static constexpr int K = 16;
+  static constexpr int PAD = 4;
+  template <class F>
+  static __device__ __forceinline__ void a_frag(uint32_t a[4], int g, int t, F A) {
+    a[0] = bf16x2_operand(A(g, 2 * t), A(g, 2 * t + 1));
+    a[1] = bf16x2_operand(A(g + 8, 2 * t), A(g + 8, 2 * t + 1));
+    a[2] = bf16x2_operand(A(g, 2 * t + 8), A(g, 2 * t + 9));
+    a[3] = bf16x2_operand(A(g + 8, 2 * t + 8), A(g + 8, 2 * t + 9));
+  }
+  template <class F>
+  static __device__ __forceinline__ void b_frag(uint32_t b[2], int g, int t, F B) {
+    b[0] = bf16x2_operand(B(2 * t, g), B(2 * t + 1, g));
+    b[1] = bf16x2_operand(B(2 * t + 8, g), B(2 * t + 9, g));
+  }
+  template <class F>
+  static __device__ __forceinline__ void b_frag_c(uint32_t b[2], int g, int t, F B) {
+    b_frag(b, g, t, B);
+  }
+  static __device__ __forceinline__ void a_from_c(uint32_t a[4], const float (*c)[4], int kc) {
+    a[0] = bf16x2_operand(c[2 * kc][0], c[2 * kc][1]), a[1] = bf16x2_operand(c[2 * kc][2], c[2 * kc][3]);
+    a[2] = bf16x2_operand(c[2 * kc + 1][0], c[2 * kc + 1][1]);
+    a[3] = bf16x2_operand(c[2 * kc + 1][2], c[2 * kc + 1][3]);
+  }
+  static __device__ __forceinline__ void mma(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+    mma_bf16_m16n8k16(d, a, b);
+  }
+};
+
+// attn_stage starts (cp.async, uncommitted) the copy of columns
+// [c0, c0+cols) of rows [0, rows) of the row-major [valid][n] matrix src into
+// the shared tile dst [rows][ld]; rows past valid and columns past n are
+// zero-filled. cols and ld are multiples of 4 and dst is 16-byte aligned.
+// Every thread of the block takes a share.
+static __device__ __forceinline__ void attn_stage(float *dst, int ld, const float *src, int valid, int rows, int n,
+                                                  int c0, int cols) {
+  if (n % 4 == 0 && ((uintptr_t)src & 15) == 0) {  // 16-byte copies, 4 columns each
+    int per = cols / 4;
+    for (int e = threadIdx.x; e < rows * per; e += blockDim.x) {
+      int r = e / per, c = e % per * 4;
+      int bytes = r < valid ? 4 * max(0, min(4, n - (c0 + c))) : 0;
+      cp_async_16(dst + r * ld + c, bytes ? src + (size_t)r * n + c0 + c : src, bytes);
+    }
+  } else {
+    for (int e = threadIdx.x; e < rows * cols; e += blockDim.x) {
+      int r = e / cols, c = e % cols;
+      int bytes = r < valid && c0 + c < n ? 4 : 0;
+      cp_async_4(dst + r * ld + c, bytes ? src + (size_t)r * n + c0 + c : src, bytes);
+    }
+  }
+}
+
+// quad_max and quad_sum reduce over the four lanes that share a row of a C
+// fragment (lanes 4g .. 4g+3).
+static __device__ __forceinline__ float quad_max(float v) {
+  v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, 1));
+  return fmaxf(v, __shfl_xor_sync(FULL_MASK, v, 2));
+}
+static __device__ __forceinline__ float quad_sum(float v) {
+  v += __shfl_xor_sync(FULL_MASK, v, 1);
+  return v + __shfl_xor_sync(FULL_MASK, v, 2);
+}
+
+// attn_forward_tc is the forward kernel in precision Tc (see above); Bc is
+// the key tile (16, 32 or 64). smem, the dynamic shared memory, holds two
+// stages of Ks [dkp][Bc+PAD] followed by Vs [dvp][Bc+PAD].
+template <class Tc>
+static __device__ __forceinline__ void attn_forward_tc(float *smem, const float *__restrict__ q,
+                                                       const float *__restrict__ k, const float *__restrict__ v,
+                                                       float *__restrict__ o, float *__restrict__ lse, int Dk, int Dv,
+                                                       int Nq, int Nk, float scale, int Bc) {
+  constexpr int K = Tc::K;
+  int dkp = (Dk + K - 1) / K * K, dvp = (Dv + K - 1) / K * K, ld = Bc + Tc::PAD, stage = (dkp + dvp) * ld;
+  int b = blockIdx.y, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  int row0 = blockIdx.x * ATTN_FWD_ROWS + (threadIdx.x >> 5) * 16;  // the warp's first query
+  int nks = dkp / K, nst = Bc / 8, nov = dvp / 8, tiles = (Nk + Bc - 1) / Bc;
+  q += (size_t)b * Dk * Nq, k += (size_t)b * Dk * Nk, v += (size_t)b * Dv * Nk;
+  auto load = [&](int tile, int buf) {
+    float *Ks = smem + buf * stage;
+    attn_stage(Ks, ld, k, Dk, dkp, Nk, tile * Bc, Bc);
+    attn_stage(Ks + dkp * ld, ld, v, Dv, dvp, Nk, tile * Bc, Bc);
+    cp_async_commit();
+  };
+  load(0, 0);
+
+  // The warp's Q rows as A fragments, A(m, d) = q[d][row0 + m], zero past
+  // Dk and Nq.
+  uint32_t qa[ATTN_TC_DMAX / K][4];
+UNROLL
+  for (int ks = 0; ks < ATTN_TC_DMAX / K; ks++) {
+    if (ks < nks) {
+      Tc::a_frag(qa[ks], g, t, [&](int m, int kk) {
+        int d = ks * K + kk, j = row0 + m;
+        return d < Dk && j < Nq ? q[(size_t)d * Nq + j] : 0.0f;
+      });
+    }
+  }
+  float acc[ATTN_TC_DMAX / 8][4] = {};                  // O, C fragments of 8 channels each
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0, 0};  // rows g and g+8 of the warp
+  float scale2 = scale * ATTN_LOG2E;
+
+  for (int it = 0; it < tiles; it++) {
+    // Prefetch the next tile into the other stage (an empty group on the
+    // last tile keeps the wait below the same), then wait for this one.
+    if (it + 1 < tiles) {
+      load(it + 1, (it + 1) & 1);
+    } else {
+      cp_async_commit();
+    }
+    cp_async_wait(1);
+    __syncthreads();  // every thread's copies of tile it have landed
+    const float *Ks = smem + (it & 1) * stage, *Vs = Ks + dkp * ld;
+    int i0 = it * Bc;
+
+    // S = Q K^T: B(kk, n) = K[key n][d] = Ks[d][n].
+    float s[ATTN_FWD_BC / 8][4];
+UNROLL
+    for (int n = 0; n < ATTN_FWD_BC / 8; n++) {
+      if (n >= nst) break;
+      s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+UNROLL
+      for (int ks = 0; ks < ATTN_TC_DMAX / K; ks++) {
+        if (ks >= nks) break;
+        uint32_t bf[2];
+        Tc::b_frag(bf, g, t, [&](int kk, int nn) { return Ks[(ks * K + kk) * ld + n * 8 + nn]; });
+        Tc::mma(s[n], qa[ks], bf);
+      }
+    }
+    // Scores in base 2, keys past Nk at -inf; the rows' new maxima.
+    float mx[2] = {m[0], m[1]};
+UNROLL
+    for (int n = 0; n < ATTN_FWD_BC / 8; n++) {
+      if (n >= nst) break;
+UNROLL
+      for (int e = 0; e < 4; e++) {
+        float x = i0 + n * 8 + 2 * t + (e & 1) < Nk ? s[n][e] * scale2 : -INFINITY;
+        s[n][e] = x;
+        mx[e >> 1] = fmaxf(mx[e >> 1], x);
+      }
+    }
+    float corr[2];
+UNROLL
+    for (int r = 0; r < 2; r++) {
+      mx[r] = quad_max(mx[r]);  // finite: every tile has a key below Nk
+      corr[r] = exp2f(m[r] - mx[r]);  // 0 on the first tile, where m = -inf
+      m[r] = mx[r];
+      l[r] *= corr[r];
+    }
+    // P = exp2(x - m), one exp2f per score; l sums P unrounded.
+UNROLL
+    for (int n = 0; n < ATTN_FWD_BC / 8; n++) {
+      if (n >= nst) break;
+UNROLL
+      for (int e = 0; e < 4; e++) {
+        float p = exp2f(s[n][e] - m[e >> 1]);
+        s[n][e] = p;
+        l[e >> 1] += p;
+      }
+    }
+    // O = O * corr + P V: A = P from the C fragments of S, B(kk, n) =
+    // V[key kk][channel n] = Vs[n][kk].
+UNROLL
+    for (int c = 0; c < ATTN_TC_DMAX / 8; c++) {
+      if (c >= nov) break;
+UNROLL
+      for (int e = 0; e < 4; e++) acc[c][e] *= corr[e >> 1];
+    }
+UNROLL
+    for (int kc = 0; kc < ATTN_FWD_BC / K; kc++) {
+      if (kc * K >= Bc) break;
+      uint32_t pa[4];
+      Tc::a_from_c(pa, s, kc);
+UNROLL
+      for (int c = 0; c < ATTN_TC_DMAX / 8; c++) {
+        if (c >= nov) break;
+        uint32_t bf[2];
+        Tc::b_frag_c(bf, g, t, [&](int kk, int nn) { return Vs[(c * 8 + nn) * ld + kc * K + kk]; });
+        Tc::mma(acc[c], pa, bf);
+      }
+    }
+    __syncthreads();  // every warp is done with this stage before tile it+2 is copied into it
+  }
+  cp_async_wait(0);  // the empty last group
+
+  // o = O / l, lse = (m + log2 l) ln 2.
+  o += (size_t)b * Dv * Nq;
+  float inv[2];
+UNROLL
+  for (int r = 0; r < 2; r++) {
+    l[r] = quad_sum(l[r]);
+    inv[r] = 1.0f / l[r];
+  }
+UNROLL
+  for (int c = 0; c < ATTN_TC_DMAX / 8; c++) {
+    if (c >= nov) break;
+UNROLL
+    for (int e = 0; e < 4; e++) {
+      int ch = c * 8 + 2 * t + (e & 1), j = row0 + g + 8 * (e >> 1);
+      if (ch < Dv && j < Nq) o[(size_t)ch * Nq + j] = acc[c][e] * inv[e >> 1];
+    }
+  }
+  if (t == 0) {
+    for (int r = 0; r < 2; r++) {
+      int j = row0 + g + 8 * r;
+      if (j < Nq) lse[(size_t)b * Nq + j] = (m[r] + log2f(l[r])) * ATTN_LN2;
+    }
+  }
+}
+
+// attention_forward_tf32 and attention_forward_bf16: the forward pass on
+// tensor cores; grid (ceil(Nq/64), Batch), 128 threads, Bc the key tile
+// (16, 32 or 64) and 2 (dkp + dvp)(Bc + PAD) floats of shared memory, with
+// dkp, dvp = Dk, Dv rounded up to the mma's k. Dk, Dv <= 64.
+extern "C" __global__ void attention_forward_tf32(const float *__restrict__ q, const float *__restrict__ k,
+                                                  const float *__restrict__ v, float *__restrict__ o,
+                                                  float *__restrict__ lse, int Dk, int Dv, int Nq, int Nk,
+                                                  float scale, int Bc) {
+  DYNAMIC_SHARED(float, smem);
+  attn_forward_tc<TcTf32>(smem, q, k, v, o, lse, Dk, Dv, Nq, Nk, scale, Bc);
+}
+
+extern "C" __global__ void attention_forward_bf16(const float *__restrict__ q, const float *__restrict__ k,
+                                                  const float *__restrict__ v, float *__restrict__ o,
+                                                  float *__restrict__ lse, int Dk, int Dv, int Nq, int Nk,
+                                                  float scale, int Bc) {
+  DYNAMIC_SHARED(float, smem);
+  attn_forward_tc<TcBf16>(smem, q, k, v, o, lse, Dk, Dv, Nq, Nk, scale, Bc);
+}
+
+#endif  // SEMGAN_TENSOR_CORES

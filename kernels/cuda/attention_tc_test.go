@@ -278,13 +278,45 @@ var attnTCCases = []kernels.AttentionParams{
 	{Batch: 1, Dk: 64, Dv: 64, Nq: 23, Nk: 50, Scale: 0.125},
 }
 
+// launched runs f with the backend profiling and returns the names of the
+// kernels it launched, in no order.
+func launched(h *harness, f func()) map[string]bool {
+	be := h.gpu
+	be.mu.Lock()
+	saved := be.profile
+	be.profile = map[string]*KernelTime{}
+	be.mu.Unlock()
+	defer func() {
+		be.mu.Lock()
+		be.profile = saved
+		be.mu.Unlock()
+	}()
+	f()
+	names := map[string]bool{}
+	for _, k := range be.Profile() {
+		names[k.Kernel] = true
+	}
+	return names
+}
+
+// attnKernels returns the kernels that attention p must launch: the
+// forward's, and the backward's besides attention_rowdot_f32.
+func attnKernels(p kernels.AttentionParams, tensorCores bool) (fwd string, bwd []string) {
+	if !tensorCores || p.Precision == kernels.FP32 {
+		return "attention_forward_f32", []string{"attention_backward_dq_f32", "attention_backward_dkdv_f32"}
+	}
+	return "attention_forward_" + p.Precision.String(), []string{"attention_backward_dq_f32", "attention_backward_dkdv_f32"}
+}
+
 // attnRun runs the forward and the backward pass of p on be with inputs
 // from h and checks them against the reference: forward outputs start as
 // NaN; the gradients start random and must be accumulated into; a nil
-// gradient must be skipped (the others stay as they were).
-func attnRun(t *testing.T, h *harness, p kernels.AttentionParams) {
+// gradient must be skipped (the others stay as they were). tensorCores
+// says which kernels must run.
+func attnRun(t *testing.T, h *harness, p kernels.AttentionParams, tensorCores bool) {
 	name := fmt.Sprintf("%v %+v", p.Precision, p)
 	be := h.gpu
+	wantFwd, wantBwd := attnKernels(p, tensorCores)
 	qs, ks, vs := h.values(p.Batch*p.Dk*p.Nq), h.values(p.Batch*p.Dk*p.Nk), h.values(p.Batch*p.Dv*p.Nk)
 	for i := range qs {
 		qs[i] *= 3 // peaked weights
@@ -292,7 +324,9 @@ func attnRun(t *testing.T, h *harness, p kernels.AttentionParams) {
 	ref := newAttnRef(p, attnRounding{p.Precision, p.Precision}, qs, ks, vs)
 	q, k, v := h.upload(qs), h.upload(ks), h.upload(vs)
 	o, lse := h.nan(p.Batch*p.Dv*p.Nq), h.nan(p.Batch*p.Nq)
-	be.AttentionForward(p, q.g, k.g, v.g, o.g, lse.g)
+	if ran := launched(h, func() { be.AttentionForward(p, q.g, k.g, v.g, o.g, lse.g) }); !ran[wantFwd] {
+		t.Errorf("%s: forward launched %v, want %s", name, ran, wantFwd)
+	}
 	wo, oTol, wlse, lseTol := ref.forward()
 	within(t, "forward o "+name, h.download(o.g), wo, oTol)
 	within(t, "forward lse "+name, h.download(lse.g), wlse, lseTol)
@@ -306,7 +340,12 @@ func attnRun(t *testing.T, h *harness, p kernels.AttentionParams) {
 	dq0, dk0, dv0 := h.values(p.Batch*p.Dk*p.Nq), h.values(p.Batch*p.Dk*p.Nk), h.values(p.Batch*p.Dv*p.Nk)
 	dq, dk, dv := h.upload(dq0), h.upload(dk0), h.upload(dv0)
 	rdq, dqTol, rdk, dkTol, rdv, dvTol := ref.backward(o32, lse32, dos)
-	be.AttentionBackward(p, q.g, k.g, v.g, ob.g, lb.g, do.g, dq.g, dk.g, dv.g)
+	ran := launched(h, func() { be.AttentionBackward(p, q.g, k.g, v.g, ob.g, lb.g, do.g, dq.g, dk.g, dv.g) })
+	for _, want := range wantBwd {
+		if !ran[want] {
+			t.Errorf("%s: backward launched %v, want %s", name, ran, want)
+		}
+	}
 	gdq, gdk, gdv := h.download(dq.g), h.download(dk.g), h.download(dv.g)
 	within(t, "backward dq "+name, gdq, plus(dq0, rdq), dqTol)
 	within(t, "backward dk "+name, gdk, plus(dk0, rdk), dkTol)
@@ -365,7 +404,7 @@ func TestAttentionTensorCores(t *testing.T) {
 	for _, prec := range []kernels.Precision{kernels.TF32, kernels.BF16} {
 		for _, p := range attnTCCases {
 			p.Precision = prec
-			withFallback(h, false, func() { attnRun(t, h, p) })
+			withFallback(h, false, func() { attnRun(t, h, p, true) })
 		}
 	}
 }
@@ -378,7 +417,7 @@ func TestAttentionFallbackPrecision(t *testing.T) {
 	for _, prec := range kernels.Precisions {
 		for _, p := range attnTCCases[:2] {
 			p.Precision = prec
-			withFallback(h, true, func() { attnRun(t, h, p) })
+			withFallback(h, true, func() { attnRun(t, h, p, false) })
 		}
 	}
 }

@@ -76,6 +76,22 @@ func (be *Backend) launchAttentionBackwardDkdv(method string, grid, block dim3, 
 		argPtr(q), argPtr(k), argPtr(v), argPtr(lse), argPtr(D), argPtr(dout), argPtr(dk), argPtr(dv), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(T), argInt(prec))
 }
 
+// launchAttentionForwardTf32 launches attention_forward_tf32; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchAttentionForwardTf32(method string, grid, block dim3, shared int,
+	q, k, v, o, lse devPtr, Dk, Dv, Nq, Nk int, scale float32, Bc int) {
+	be.launch(method, "attention_forward_tf32", grid, block, shared,
+		argPtr(q), argPtr(k), argPtr(v), argPtr(o), argPtr(lse), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(Bc))
+}
+
+// launchAttentionForwardBf16 launches attention_forward_bf16; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchAttentionForwardBf16(method string, grid, block dim3, shared int,
+	q, k, v, o, lse devPtr, Dk, Dv, Nq, Nk int, scale float32, Bc int) {
+	be.launch(method, "attention_forward_bf16", grid, block, shared,
+		argPtr(q), argPtr(k), argPtr(v), argPtr(o), argPtr(lse), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(Bc))
+}
+
 // launchConvForward launches conv_forward_f32; method names the caller in errors.
 // be.mu is held.
 func (be *Backend) launchConvForward(method string, grid, block dim3, shared int,
