@@ -616,4 +616,192 @@ extern "C" __global__ void attention_forward_bf16(const float *__restrict__ q, c
   attn_forward_tc<TcBf16>(smem, q, k, v, o, lse, Dk, Dv, Nq, Nk, scale, Bc);
 }
 
+
+// attn_backward_tc is the backward kernel in precision Tc (see above): the
+// block's warps (blockDim.x / 32 of them) own 16 keys each, from key
+// i0 = blockIdx.x * Bc. nbuf (1 or 2) is how many stages of query tiles the
+// shared memory holds. smem, the dynamic shared memory, holds
+//
+//   Ks [dkp][Bc+PAD], Vs [dvp][Bc+PAD], then nbuf stages of
+//   Qs [dkp][32+PAD], dOs [dvp][32+PAD], lse [32], D [32],
+//
+// a stage's first Bc (32+PAD) floats doubling as dSs [Bc][32+PAD], dS^T for
+// the dQ product, once its Q and dO tiles have been used.
+template <class Tc>
+static __device__ __forceinline__ void attn_backward_tc(float *smem, const float *__restrict__ q,
+                                                        const float *__restrict__ k, const float *__restrict__ v,
+                                                        const float *__restrict__ lse, const float *__restrict__ D,
+                                                        const float *__restrict__ dout, float *__restrict__ dq,
+                                                        float *__restrict__ dk, float *__restrict__ dv, int Dk,
+                                                        int Dv, int Nq, int Nk, float scale, int nbuf) {
+  constexpr int K = Tc::K, BR = ATTN_BWD_BR;
+  int warps = blockDim.x >> 5, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  int Bc = 16 * warps, i0 = blockIdx.x * Bc, b = blockIdx.y;
+  int dkp = (Dk + K - 1) / K * K, dvp = (Dv + K - 1) / K * K, nks = dkp / K, nvs = dvp / K;
+  int ldk = Bc + Tc::PAD, ldq = BR + Tc::PAD;
+  int stage = max((dkp + dvp) * ldq + 2 * BR, Bc * ldq);
+  float *Ks = smem, *Vs = Ks + dkp * ldk, *stages = Vs + dvp * ldk;
+  q += (size_t)b * Dk * Nq, k += (size_t)b * Dk * Nk, v += (size_t)b * Dv * Nk, dout += (size_t)b * Dv * Nq;
+  lse += (size_t)b * Nq, D += (size_t)b * Nq;
+  auto load = [&](int tile, int buf) {
+    float *Qs = stages + buf * stage, *dOs = Qs + dkp * ldq, *ls = dOs + dvp * ldq;
+    int j0 = tile * BR;
+    attn_stage(Qs, ldq, q, Dk, dkp, Nq, j0, BR);
+    attn_stage(dOs, ldq, dout, Dv, dvp, Nq, j0, BR);
+    attn_stage(ls, BR, lse, 1, 1, Nq, j0, BR);
+    attn_stage(ls + BR, BR, D, 1, 1, Nq, j0, BR);
+    cp_async_commit();
+  };
+  attn_stage(Ks, ldk, k, Dk, dkp, Nk, i0, Bc);
+  attn_stage(Vs, ldk, v, Dv, dvp, Nk, i0, Bc);
+  load(0, 0);  // one group with K and V
+
+  float dva[ATTN_TC_DMAX / 8][4] = {}, dka[ATTN_TC_DMAX / 8][4] = {};  // dV, dK: C fragments, 8 channels each
+  float scale2 = scale * ATTN_LOG2E;
+  int krow = 16 * warp, tiles = (Nq + BR - 1) / BR;
+  for (int it = 0; it < tiles; it++) {
+    int buf = nbuf == 2 ? it & 1 : 0, j0 = it * BR;
+    cp_async_wait(0);
+    __syncthreads();  // tile it has landed, and every warp is done with iteration it-1
+    if (nbuf == 2 && it + 1 < tiles) load(it + 1, (it + 1) & 1);
+    float *Qs = stages + buf * stage, *dOs = Qs + dkp * ldq, *lse_s = dOs + dvp * ldq, *D_s = lse_s + BR;
+
+    // S^T = K Q^T: A(m, kk) = K[key m][d] = Ks[d][m], B(kk, n) = Qs[d][n].
+    // dP^T = V^T dO: A(m, kk) = Vs[c][m], B(kk, n) = dOs[c][n].
+    float s[BR / 8][4] = {}, dp[BR / 8][4] = {};
+    UNROLL
+    for (int ks = 0; ks < ATTN_TC_DMAX / K; ks++) {
+      if (ks >= nks) break;
+      uint32_t a[4];
+      Tc::a_frag(a, g, t, [&](int m, int kk) { return Ks[(ks * K + kk) * ldk + krow + m]; });
+      UNROLL
+      for (int n = 0; n < BR / 8; n++) {
+        uint32_t bf[2];
+        Tc::b_frag(bf, g, t, [&](int kk, int nn) { return Qs[(ks * K + kk) * ldq + n * 8 + nn]; });
+        Tc::mma(s[n], a, bf);
+      }
+    }
+    UNROLL
+    for (int ks = 0; ks < ATTN_TC_DMAX / K; ks++) {
+      if (ks >= nvs) break;
+      uint32_t a[4];
+      Tc::a_frag(a, g, t, [&](int m, int kk) { return Vs[(ks * K + kk) * ldk + krow + m]; });
+      UNROLL
+      for (int n = 0; n < BR / 8; n++) {
+        uint32_t bf[2];
+        Tc::b_frag(bf, g, t, [&](int kk, int nn) { return dOs[(ks * K + kk) * ldq + n * 8 + nn]; });
+        Tc::mma(dp[n], a, bf);
+      }
+    }
+    // P^T = exp2(x - lse log2 e), one exp2f per score, 0 past Nk and Nq;
+    // dS^T = P^T (dP^T - D), in dp's registers.
+    UNROLL
+    for (int n = 0; n < BR / 8; n++) {
+      UNROLL
+      for (int e = 0; e < 4; e++) {
+        int jj = n * 8 + 2 * t + (e & 1), i = i0 + krow + g + 8 * (e >> 1);
+        float p = i < Nk && j0 + jj < Nq ? exp2f(s[n][e] * scale2 - lse_s[jj] * ATTN_LOG2E) : 0.0f;
+        s[n][e] = p;
+        dp[n][e] = p * (dp[n][e] - D_s[jj]);
+      }
+    }
+    // dV += P^T dO: A = P^T from the C fragments, B(kk, n) = dO[query kk][c n] = dOs[n][kk].
+    // dK += dS^T Q: A = dS^T likewise, B(kk, n) = Qs[n][kk].
+    UNROLL
+    for (int kc = 0; kc < BR / K; kc++) {
+      uint32_t a[4];
+      if (dv) {
+        Tc::a_from_c(a, s, kc);
+        UNROLL
+        for (int c = 0; c < ATTN_TC_DMAX / 8; c++) {
+          if (c * 8 >= dvp) break;
+          uint32_t bf[2];
+          Tc::b_frag_c(bf, g, t, [&](int kk, int nn) { return dOs[(c * 8 + nn) * ldq + kc * K + kk]; });
+          Tc::mma(dva[c], a, bf);
+        }
+      }
+      if (dk) {
+        Tc::a_from_c(a, dp, kc);
+        UNROLL
+        for (int d = 0; d < ATTN_TC_DMAX / 8; d++) {
+          if (d * 8 >= dkp) break;
+          uint32_t bf[2];
+          Tc::b_frag_c(bf, g, t, [&](int kk, int nn) { return Qs[(d * 8 + nn) * ldq + kc * K + kk]; });
+          Tc::mma(dka[d], a, bf);
+        }
+      }
+    }
+    if (dq) {
+      // dS^T into the stage's first rows, once every warp is done with its Q
+      // and dO, then dQ[j][d] += scale sum_i dS^T[i][j] K[i][d] for the
+      // tile's 32 queries: jobs of 16 queries x 8 channels, a warp each,
+      // A(m, kk) = dSs[kk][m], B(kk, n) = K[key kk][d n] = Ks[n][kk].
+      float *dSs = Qs;
+      __syncthreads();
+      UNROLL
+      for (int n = 0; n < BR / 8; n++) {
+        UNROLL
+        for (int e = 0; e < 4; e++) dSs[(krow + g + 8 * (e >> 1)) * ldq + n * 8 + 2 * t + (e & 1)] = dp[n][e];
+      }
+      __syncthreads();
+      for (int job = warp; job < (BR / 16) * (dkp / 8); job += warps) {
+        int m0 = job % (BR / 16) * 16, d0 = job / (BR / 16) * 8;
+        float acc[4] = {};
+        for (int kc = 0; kc < Bc / K; kc++) {
+          uint32_t a[4], bf[2];
+          Tc::a_frag(a, g, t, [&](int m, int kk) { return dSs[(kc * K + kk) * ldq + m0 + m]; });
+          Tc::b_frag(bf, g, t, [&](int kk, int nn) { return Ks[(d0 + nn) * ldk + kc * K + kk]; });
+          Tc::mma(acc, a, bf);
+        }
+        for (int e = 0; e < 4; e++) {
+          int j = j0 + m0 + g + 8 * (e >> 1), d = d0 + 2 * t + (e & 1);
+          if (j < Nq && d < Dk) atomicAdd(&dq[((size_t)b * Dk + d) * Nq + j], scale * acc[e]);
+        }
+      }
+    }
+    if (nbuf == 1 && it + 1 < tiles) {
+      __syncthreads();  // every warp is done with the only stage
+      load(it + 1, 0);
+    }
+  }
+
+  // dv += dV, dk += scale dK, for the warp's keys below Nk.
+  UNROLL
+  for (int e = 0; e < 4; e++) {
+    int i = i0 + krow + g + 8 * (e >> 1), col = 2 * t + (e & 1);
+    if (i >= Nk) continue;
+    UNROLL
+    for (int c = 0; c < ATTN_TC_DMAX / 8; c++) {
+      if (dv && c * 8 + col < Dv) dv[((size_t)b * Dv + c * 8 + col) * Nk + i] += dva[c][e];
+      if (dk && c * 8 + col < Dk) dk[((size_t)b * Dk + c * 8 + col) * Nk + i] += scale * dka[c][e];
+    }
+  }
+}
+
+// attention_backward_tf32 and attention_backward_bf16: the backward pass on
+// tensor cores, accumulating into dq, dk and dv (a null one is skipped);
+// grid (ceil(Nk/Bc), Batch) with Bc = 16 * warps, blockDim.x = 32 * warps
+// (1 to 4 warps), nbuf stages of query tiles; shared memory as
+// attn_backward_tc lays it out. D = rowsum(dO * O) from
+// attention_rowdot_f32. Dk, Dv <= 64.
+extern "C" __global__ void attention_backward_tf32(const float *__restrict__ q, const float *__restrict__ k,
+                                                   const float *__restrict__ v, const float *__restrict__ lse,
+                                                   const float *__restrict__ D, const float *__restrict__ dout,
+                                                   float *__restrict__ dq, float *__restrict__ dk,
+                                                   float *__restrict__ dv, int Dk, int Dv, int Nq, int Nk,
+                                                   float scale, int nbuf) {
+  DYNAMIC_SHARED(float, smem);
+  attn_backward_tc<TcTf32>(smem, q, k, v, lse, D, dout, dq, dk, dv, Dk, Dv, Nq, Nk, scale, nbuf);
+}
+
+extern "C" __global__ void attention_backward_bf16(const float *__restrict__ q, const float *__restrict__ k,
+                                                   const float *__restrict__ v, const float *__restrict__ lse,
+                                                   const float *__restrict__ D, const float *__restrict__ dout,
+                                                   float *__restrict__ dq, float *__restrict__ dk,
+                                                   float *__restrict__ dv, int Dk, int Dv, int Nq, int Nk,
+                                                   float scale, int nbuf) {
+  DYNAMIC_SHARED(float, smem);
+  attn_backward_tc<TcBf16>(smem, q, k, v, lse, D, dout, dq, dk, dv, Dk, Dv, Nq, Nk, scale, nbuf);
+}
+
 #endif  // SEMGAN_TENSOR_CORES

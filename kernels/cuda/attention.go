@@ -86,6 +86,36 @@ func (be *Backend) attnForwardTC(fn string, p kernels.AttentionParams, q, k, v, 
 	}
 }
 
+// attnBackwardTC launches attention_backward_{tf32,bf16}, accumulating into
+// dq, dk and dv (0 for a gradient not wanted), with d = rowsum(do * o). It
+// takes the widest blocks (warps of 16 keys) and the most query-tile stages
+// (2, for cp.async double buffering, or 1) whose shared memory fits; one
+// warp and one stage always do, as Dk, Dv <= 64. be.mu is held.
+func (be *Backend) attnBackwardTC(fn string, p kernels.AttentionParams, q, k, v, lse, d, do, dq, dk, dv devPtr) {
+	dkp, dvp, pad := attnTCDims(p)
+	// Ks, Vs [dkp+dvp][bc+pad], then nbuf stages of Qs, dOs [dkp+dvp][32+pad],
+	// lse, D [32], or of dSs [bc][32+pad], whichever is larger.
+	bytes := func(warps, nbuf int) int {
+		bc, ldq := 16*warps, attnBwdRows+pad
+		return 4 * ((dkp+dvp)*(bc+pad) + nbuf*max((dkp+dvp)*ldq+2*attnBwdRows, bc*ldq))
+	}
+	warps, nbuf := attnBwdMaxBc/16, 2
+	for bytes(warps, nbuf) > maxShared {
+		if nbuf == 2 {
+			nbuf = 1
+		} else {
+			warps, nbuf = warps/2, 2
+		}
+	}
+	bc := 16 * warps
+	grid, block, shared := dim3{(p.Nk + bc - 1) / bc, p.Batch, 1}, dim3{32 * warps, 1, 1}, bytes(warps, nbuf)
+	if p.Precision == kernels.BF16 {
+		be.launchAttentionBackwardBf16(fn, grid, block, shared, q, k, v, lse, d, do, dq, dk, dv, p.Dk, p.Dv, p.Nq, p.Nk, p.Scale, nbuf)
+	} else {
+		be.launchAttentionBackwardTf32(fn, grid, block, shared, q, k, v, lse, d, do, dq, dk, dv, p.Dk, p.Dv, p.Nq, p.Nk, p.Scale, nbuf)
+	}
+}
+
 // AttentionForward computes o = V softmax(scale * K^T Q) column by column
 // and lse, the log-sum-exp of each query's scores (see
 // kernels.AttentionParams), overwriting both, without materialising the
@@ -110,7 +140,10 @@ func (be *Backend) AttentionForward(p kernels.AttentionParams, q, k, v, o, lse k
 }
 
 // AttentionBackward accumulates dq, dk and dv (any may be nil) from do,
-// recomputing the attention weights from q, k and lse tile by tile. It
+// recomputing the attention weights from q, k and lse tile by tile: on
+// tensor cores for TF32 and BF16 where the device has them (dq then
+// accumulates by atomic adds, its sums in an order that varies from run to
+// run), otherwise with the FP32 kernels rounding the products' operands. It
 // panics if p is invalid or a buffer has the wrong length.
 func (be *Backend) AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, dv kernels.Buffer) {
 	const fn = "AttentionBackward"
@@ -127,6 +160,10 @@ func (be *Backend) AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse,
 	d := be.allocLocked(rows)
 	defer be.freeLocked(d)
 	be.launchAttentionRowdot(fn, blocksFor(rows), block1(rows), 0, ptr(ob), ptr(dob), ptr(d), p.Dv, p.Nq, rows)
+	if be.attnTC(p) {
+		be.attnBackwardTC(fn, p, ptr(qb), ptr(kb), ptr(vb), ptr(lb), ptr(d), ptr(dob), ptr(dqb), ptr(dkb), ptr(dvb))
+		return
+	}
 	if dqb != nil {
 		// Qs, Ks, dQs, dOs, Vs, dS, lse, D: see attention_backward_dq_f32.
 		t, shared := attnTile(fn, p, func(t int) int { return 3*p.Dk*t + 2*p.Dv*t + t*(t+1) + 2*t })

@@ -92,6 +92,22 @@ func (be *Backend) launchAttentionForwardBf16(method string, grid, block dim3, s
 		argPtr(q), argPtr(k), argPtr(v), argPtr(o), argPtr(lse), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(Bc))
 }
 
+// launchAttentionBackwardTf32 launches attention_backward_tf32; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchAttentionBackwardTf32(method string, grid, block dim3, shared int,
+	q, k, v, lse, D, dout, dq, dk, dv devPtr, Dk, Dv, Nq, Nk int, scale float32, nbuf int) {
+	be.launch(method, "attention_backward_tf32", grid, block, shared,
+		argPtr(q), argPtr(k), argPtr(v), argPtr(lse), argPtr(D), argPtr(dout), argPtr(dq), argPtr(dk), argPtr(dv), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(nbuf))
+}
+
+// launchAttentionBackwardBf16 launches attention_backward_bf16; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchAttentionBackwardBf16(method string, grid, block dim3, shared int,
+	q, k, v, lse, D, dout, dq, dk, dv devPtr, Dk, Dv, Nq, Nk int, scale float32, nbuf int) {
+	be.launch(method, "attention_backward_bf16", grid, block, shared,
+		argPtr(q), argPtr(k), argPtr(v), argPtr(lse), argPtr(D), argPtr(dout), argPtr(dq), argPtr(dk), argPtr(dv), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(nbuf))
+}
+
 // launchConvForward launches conv_forward_f32; method names the caller in errors.
 // be.mu is held.
 func (be *Backend) launchConvForward(method string, grid, block dim3, shared int,
