@@ -4,6 +4,13 @@
 //   s_ji = scale * sum_d q[d,j] k[d,i],   o[:,j] = sum_i softmax_i(s_j)_i v[:,i],
 //   lse_j = log sum_i exp(s_ji).
 //
+// Two versions. The FP32 kernels (the *_f32 below) run on every device and
+// in every precision, rounding the products' operands for TF32 and BF16;
+// they are what FP32 always runs. The tensor-core kernels (*_tf32, *_bf16,
+// at the end of the file, sm_80 and newer) run TF32 and BF16 where the
+// device has tensor cores: FlashAttention-2's loop structure, the scores,
+// softmax state and outputs in registers, the products on mma.sync.
+//
 // Forward (FlashAttention-style): one block of 256 threads per tile of T
 // queries of one batch entry; it walks the keys in tiles of T, keeping for
 // each query the running maximum m, the running sum l of exp(s - m) and the

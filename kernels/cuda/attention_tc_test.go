@@ -273,14 +273,16 @@ func maxDiff(got []float32, want []float64) float64 {
 // several key tiles, and wider channels, where the tensor-core kernels'
 // tiles shrink to fit the shared memory (Dk = 24: the backward's query
 // tiles single-buffered; Dk = Dv = 64: the forward's key tiles of 32, the
-// backward's blocks of 2 warps). Nk = 140 is a multiple of 4 (16-byte
-// copies), the others are not (4-byte copies).
+// backward's blocks of 2 warps), and Dv = 72, beyond them. Nk = 140 is a
+// multiple of 4 (16-byte copies), the others are not (4-byte copies).
 var attnTCCases = []kernels.AttentionParams{
 	{Batch: 2, Dk: 8, Dv: 24, Nq: 37, Nk: 45, Scale: 0.35},
 	{Batch: 1, Dk: 5, Dv: 13, Nq: 70, Nk: 33, Scale: 0.45},
 	{Batch: 1, Dk: 8, Dv: 64, Nq: 19, Nk: 140, Scale: 0.35},
 	{Batch: 1, Dk: 24, Dv: 64, Nq: 33, Nk: 21, Scale: 0.2},
 	{Batch: 1, Dk: 64, Dv: 64, Nq: 23, Nk: 50, Scale: 0.125},
+	// Past the tensor-core kernels' reach: the FP32 kernels, rounding.
+	{Batch: 1, Dk: 8, Dv: 72, Nq: 9, Nk: 20, Scale: 0.35},
 }
 
 // launched runs f with the backend profiling and returns the names of the
@@ -305,9 +307,10 @@ func launched(h *harness, f func()) map[string]bool {
 }
 
 // attnKernels returns the kernels that attention p must launch: the
-// forward's, and the backward's besides attention_rowdot_f32.
+// forward's, and the backward's besides attention_rowdot_f32. The
+// tensor-core kernels take Dk, Dv <= 64.
 func attnKernels(p kernels.AttentionParams, tensorCores bool) (fwd string, bwd []string) {
-	if !tensorCores || p.Precision == kernels.FP32 {
+	if !tensorCores || p.Precision == kernels.FP32 || p.Dk > attnTCMaxD || p.Dv > attnTCMaxD {
 		return "attention_forward_f32", []string{"attention_backward_dq_f32", "attention_backward_dkdv_f32"}
 	}
 	return "attention_forward_" + p.Precision.String(), []string{"attention_backward_" + p.Precision.String()}
