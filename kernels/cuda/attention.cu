@@ -371,12 +371,21 @@ extern "C" __global__ void attention_backward_dkdv_f32(const float *__restrict__
 #define ATTN_FWD_BC 64   // forward: largest key tile
 #define ATTN_BWD_BR 32   // backward: queries per tile
 
+// AttnPair is two adjacent floats of shared memory, loaded as one 8-byte
+// word.
+struct alignas(8) AttnPair {
+  float lo, hi;
+};
+
 // TcTf32 and TcBf16 build the fragments of one precision's mma from element
 // functions (lane (g, t) = (lane / 4, lane % 4), layouts in mma.cuh):
 //   a_frag(a, A)    A(m, kk), m < 16, kk < K: the 16 x K A operand;
 //   b_frag(b, B)    B(kk, n), kk < K, n < 8: the K x 8 B operand;
-//   b_frag_c(b, B)  the same, for a product whose A comes from a_from_c
-//                   (keys in the order described above);
+//   b_frag_c(b, at) the B operand of a product whose A comes from
+//                   a_from_c (keys in the order described above), from
+//                   at(kk, n), the address of B(kk, n) in shared memory,
+//                   with B(kk+1, n) next to it (kk even, 8-byte aligned):
+//                   the fragment's pairs load as one 8-byte word;
 //   a_from_c(a, c, kc)  the A operand of k-chunk kc from C fragments c
 //                   of 16 x 8 tiles (tiles kc*K/8 ...).
 struct TcTf32 {
@@ -392,8 +401,9 @@ struct TcTf32 {
     b[0] = tf32_operand(B(t, g)), b[1] = tf32_operand(B(t + 4, g));
   }
   template <class F>
-  static __device__ __forceinline__ void b_frag_c(uint32_t b[2], int g, int t, F B) {
-    b[0] = tf32_operand(B(2 * t, g)), b[1] = tf32_operand(B(2 * t + 1, g));
+  static __device__ __forceinline__ void b_frag_c(uint32_t b[2], int g, int t, F at) {
+    AttnPair p = *reinterpret_cast<const AttnPair *>(at(2 * t, g));
+    b[0] = tf32_operand(p.lo), b[1] = tf32_operand(p.hi);
   }
   static __device__ __forceinline__ void a_from_c(uint32_t a[4], const float (*c)[4], int kc) {
     a[0] = tf32_operand(c[kc][0]), a[1] = tf32_operand(c[kc][2]);
@@ -420,8 +430,10 @@ struct TcBf16 {
     b[1] = bf16x2_operand(B(2 * t + 8, g), B(2 * t + 9, g));
   }
   template <class F>
-  static __device__ __forceinline__ void b_frag_c(uint32_t b[2], int g, int t, F B) {
-    b_frag(b, g, t, B);
+  static __device__ __forceinline__ void b_frag_c(uint32_t b[2], int g, int t, F at) {
+    AttnPair p0 = *reinterpret_cast<const AttnPair *>(at(2 * t, g));
+    AttnPair p1 = *reinterpret_cast<const AttnPair *>(at(2 * t + 8, g));
+    b[0] = bf16x2_operand(p0.lo, p0.hi), b[1] = bf16x2_operand(p1.lo, p1.hi);
   }
   static __device__ __forceinline__ void a_from_c(uint32_t a[4], const float (*c)[4], int kc) {
     a[0] = bf16x2_operand(c[2 * kc][0], c[2 * kc][1]), a[1] = bf16x2_operand(c[2 * kc][2], c[2 * kc][3]);
@@ -580,7 +592,7 @@ UNROLL
       for (int c = 0; c < ATTN_TC_DMAX / 8; c++) {
         if (c >= nov) break;
         uint32_t bf[2];
-        Tc::b_frag_c(bf, g, t, [&](int kk, int nn) { return Vs[(c * 8 + nn) * ld + kc * K + kk]; });
+        Tc::b_frag_c(bf, g, t, [&](int kk, int nn) { return &Vs[(c * 8 + nn) * ld + kc * K + kk]; });
         Tc::mma(acc[c], pa, bf);
       }
     }
@@ -733,7 +745,7 @@ static __device__ __forceinline__ void attn_backward_tc(float *smem, const float
         for (int c = 0; c < ATTN_TC_DMAX / 8; c++) {
           if (c * 8 >= dvp) break;
           uint32_t bf[2];
-          Tc::b_frag_c(bf, g, t, [&](int kk, int nn) { return dOs[(c * 8 + nn) * ldq + kc * K + kk]; });
+          Tc::b_frag_c(bf, g, t, [&](int kk, int nn) { return &dOs[(c * 8 + nn) * ldq + kc * K + kk]; });
           Tc::mma(dva[c], a, bf);
         }
       }
@@ -743,7 +755,7 @@ static __device__ __forceinline__ void attn_backward_tc(float *smem, const float
         for (int d = 0; d < ATTN_TC_DMAX / 8; d++) {
           if (d * 8 >= dkp) break;
           uint32_t bf[2];
-          Tc::b_frag_c(bf, g, t, [&](int kk, int nn) { return Qs[(d * 8 + nn) * ldq + kc * K + kk]; });
+          Tc::b_frag_c(bf, g, t, [&](int kk, int nn) { return &Qs[(d * 8 + nn) * ldq + kc * K + kk]; });
           Tc::mma(dka[d], a, bf);
         }
       }
