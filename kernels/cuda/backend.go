@@ -39,6 +39,10 @@ type Backend struct {
 	// profile, when not nil (SEMGAN_CUDA_PROFILE=1), holds the time and
 	// count of every kernel's launches; each launch is then synchronised.
 	profile map[string]*KernelTime
+
+	// attnFallback makes attention run its FP32-path kernels, rounding the
+	// operands, even on a device with tensor cores. For tests.
+	attnFallback bool
 }
 
 // KernelTime is what the profile holds for one kernel: its launches and

@@ -47,9 +47,9 @@ func (be *Backend) launchAdam(method string, grid, block dim3, shared int,
 // launchAttentionForward launches attention_forward_f32; method names the caller in errors.
 // be.mu is held.
 func (be *Backend) launchAttentionForward(method string, grid, block dim3, shared int,
-	q, k, v, o, lse devPtr, Dk, Dv, Nq, Nk int, scale float32, T int) {
+	q, k, v, o, lse devPtr, Dk, Dv, Nq, Nk int, scale float32, T, prec int) {
 	be.launch(method, "attention_forward_f32", grid, block, shared,
-		argPtr(q), argPtr(k), argPtr(v), argPtr(o), argPtr(lse), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(T))
+		argPtr(q), argPtr(k), argPtr(v), argPtr(o), argPtr(lse), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(T), argInt(prec))
 }
 
 // launchAttentionRowdot launches attention_rowdot_f32; method names the caller in errors.
@@ -63,17 +63,49 @@ func (be *Backend) launchAttentionRowdot(method string, grid, block dim3, shared
 // launchAttentionBackwardDq launches attention_backward_dq_f32; method names the caller in errors.
 // be.mu is held.
 func (be *Backend) launchAttentionBackwardDq(method string, grid, block dim3, shared int,
-	q, k, v, lse, D, dout, dq devPtr, Dk, Dv, Nq, Nk int, scale float32, T int) {
+	q, k, v, lse, D, dout, dq devPtr, Dk, Dv, Nq, Nk int, scale float32, T, prec int) {
 	be.launch(method, "attention_backward_dq_f32", grid, block, shared,
-		argPtr(q), argPtr(k), argPtr(v), argPtr(lse), argPtr(D), argPtr(dout), argPtr(dq), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(T))
+		argPtr(q), argPtr(k), argPtr(v), argPtr(lse), argPtr(D), argPtr(dout), argPtr(dq), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(T), argInt(prec))
 }
 
 // launchAttentionBackwardDkdv launches attention_backward_dkdv_f32; method names the caller in errors.
 // be.mu is held.
 func (be *Backend) launchAttentionBackwardDkdv(method string, grid, block dim3, shared int,
-	q, k, v, lse, D, dout, dk, dv devPtr, Dk, Dv, Nq, Nk int, scale float32, T int) {
+	q, k, v, lse, D, dout, dk, dv devPtr, Dk, Dv, Nq, Nk int, scale float32, T, prec int) {
 	be.launch(method, "attention_backward_dkdv_f32", grid, block, shared,
-		argPtr(q), argPtr(k), argPtr(v), argPtr(lse), argPtr(D), argPtr(dout), argPtr(dk), argPtr(dv), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(T))
+		argPtr(q), argPtr(k), argPtr(v), argPtr(lse), argPtr(D), argPtr(dout), argPtr(dk), argPtr(dv), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(T), argInt(prec))
+}
+
+// launchAttentionForwardTf32 launches attention_forward_tf32; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchAttentionForwardTf32(method string, grid, block dim3, shared int,
+	q, k, v, o, lse devPtr, Dk, Dv, Nq, Nk int, scale float32, Bc int) {
+	be.launch(method, "attention_forward_tf32", grid, block, shared,
+		argPtr(q), argPtr(k), argPtr(v), argPtr(o), argPtr(lse), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(Bc))
+}
+
+// launchAttentionForwardBf16 launches attention_forward_bf16; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchAttentionForwardBf16(method string, grid, block dim3, shared int,
+	q, k, v, o, lse devPtr, Dk, Dv, Nq, Nk int, scale float32, Bc int) {
+	be.launch(method, "attention_forward_bf16", grid, block, shared,
+		argPtr(q), argPtr(k), argPtr(v), argPtr(o), argPtr(lse), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(Bc))
+}
+
+// launchAttentionBackwardTf32 launches attention_backward_tf32; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchAttentionBackwardTf32(method string, grid, block dim3, shared int,
+	q, k, v, lse, D, dout, dq, dk, dv devPtr, Dk, Dv, Nq, Nk int, scale float32, nbuf int) {
+	be.launch(method, "attention_backward_tf32", grid, block, shared,
+		argPtr(q), argPtr(k), argPtr(v), argPtr(lse), argPtr(D), argPtr(dout), argPtr(dq), argPtr(dk), argPtr(dv), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(nbuf))
+}
+
+// launchAttentionBackwardBf16 launches attention_backward_bf16; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchAttentionBackwardBf16(method string, grid, block dim3, shared int,
+	q, k, v, lse, D, dout, dq, dk, dv devPtr, Dk, Dv, Nq, Nk int, scale float32, nbuf int) {
+	be.launch(method, "attention_backward_bf16", grid, block, shared,
+		argPtr(q), argPtr(k), argPtr(v), argPtr(lse), argPtr(D), argPtr(dout), argPtr(dq), argPtr(dk), argPtr(dv), argInt(Dk), argInt(Dv), argInt(Nq), argInt(Nk), argF32(scale), argInt(nbuf))
 }
 
 // launchConvForward launches conv_forward_f32; method names the caller in errors.
