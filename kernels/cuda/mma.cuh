@@ -96,13 +96,30 @@ static __device__ __forceinline__ float round_operand(int prec, float x) {
 }
 
 // tf32_operand returns x rounded to TF32, as the 32-bit register an mma
-// operand is.
-static __device__ __forceinline__ uint32_t tf32_operand(float x) { return float_bits(round_tf32(x)); }
+// operand is. On the device it is one cvt.rna.tf32.f32, which rounds as
+// round_tf32 does.
+static __device__ __forceinline__ uint32_t tf32_operand(float x) {
+#if SEMGAN_TENSOR_CORES && !defined(SEMGAN_EMU)
+  uint32_t r;
+  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
+  return r;
+#else
+  return float_bits(round_tf32(x));
+#endif
+}
 
 // bf16x2_operand returns lo and hi rounded to bfloat16 and packed into one
-// register, lo in the lower half.
+// register, lo in the lower half. On the device it is one
+// cvt.rn.bf16x2.f32 (its first source goes to the upper half), which
+// rounds as round_bf16 does; only a NaN's payload may differ.
 static __device__ __forceinline__ uint32_t bf16x2_operand(float lo, float hi) {
+#if SEMGAN_TENSOR_CORES && !defined(SEMGAN_EMU)
+  uint32_t r;
+  asm("cvt.rn.bf16x2.f32 %0, %1, %2;\n" : "=r"(r) : "f"(hi), "f"(lo));
+  return r;
+#else
   return (float_bits(round_bf16(lo)) >> 16) | (float_bits(round_bf16(hi)) & 0xffff0000u);
+#endif
 }
 
 #if SEMGAN_TENSOR_CORES
