@@ -28,7 +28,8 @@ func convDims(p kernels.ConvParams) convArgs {
 func tiles(n int) int { return (n + tile - 1) / tile }
 
 // ConvForward computes y = conv(x, w) + bias, overwriting y; bias may be
-// nil. It panics if p is invalid or a buffer has the wrong length.
+// nil. The products of all three passes multiply operands rounded as
+// p.Precision says and sum in float32; the bias gradient is exact. It panics if p is invalid or a buffer has the wrong length.
 func (be *Backend) ConvForward(p kernels.ConvParams, x, w, bias, y kernels.Buffer) {
 	const fn = "ConvForward"
 	xb, wb, bb, yb := be.unwrap(fn, x), be.unwrap(fn, w), be.unwrap(fn, bias), be.unwrap(fn, y)
@@ -36,7 +37,7 @@ func (be *Backend) ConvForward(p kernels.ConvParams, x, w, bias, y kernels.Buffe
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	grid := dim3{tiles(p.OutH() * p.OutW()), tiles(p.OutC), p.N}
-	be.launchConvForward(fn, grid, tileBlock, 0, ptr(xb), ptr(wb), ptr(bb), ptr(yb), convDims(p))
+	be.launchConvForward(fn, grid, tileBlock, 0, int(p.Precision), ptr(xb), ptr(wb), ptr(bb), ptr(yb), convDims(p))
 }
 
 // ConvBackwardData accumulates dx += conv^T(dy, w), the forward pass of a
@@ -49,7 +50,7 @@ func (be *Backend) ConvBackwardData(p kernels.ConvParams, dy, w, dx kernels.Buff
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	grid := dim3{tiles(p.InH * p.InW), tiles(p.InC), p.N}
-	be.launchConvBackwardData(fn, grid, tileBlock, 0, ptr(dyb), ptr(wb), ptr(dxb), convDims(p))
+	be.launchConvBackwardData(fn, grid, tileBlock, 0, int(p.Precision), ptr(dyb), ptr(wb), ptr(dxb), convDims(p))
 }
 
 // filterSplits returns how many parts the N*S reduction of the filter
@@ -82,5 +83,5 @@ func (be *Backend) ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias ker
 	k := p.InC * p.KH * p.KW
 	splits, chunk := filterSplits(tiles(k)*tiles(p.OutC), p.N*s)
 	be.launchConvBackwardFilter(fn, dim3{tiles(k), tiles(p.OutC), splits}, tileBlock, 0,
-		ptr(xb), ptr(dyb), ptr(dwb), chunk, convDims(p))
+		int(p.Precision), ptr(xb), ptr(dyb), ptr(dwb), chunk, convDims(p))
 }

@@ -15,8 +15,9 @@ var tileBlock = dim3{256, 1, 1}
 const maxGridYZ = 65535
 
 // Gemm computes C = Alpha*op(A)*op(B) + Beta*C for each of p.Batch entries
-// of row-major matrices (see kernels.GemmParams). C is not read when Beta
-// is 0; A and B are not read when Alpha or K is 0. It panics if p is
+// of row-major matrices (see kernels.GemmParams), multiplying operands
+// rounded as p.Precision says and summing in float32. C is not read when
+// Beta is 0; A and B are not read when Alpha or K is 0. It panics if p is
 // invalid, a buffer is too short, a stride is negative, or batch entries of
 // C overlap.
 func (be *Backend) Gemm(p kernels.GemmParams, a, b, c kernels.Buffer) {
@@ -32,7 +33,7 @@ func (be *Backend) Gemm(p kernels.GemmParams, a, b, c kernels.Buffer) {
 	for b0 := 0; b0 < p.Batch; b0 += maxGridYZ {
 		nb := min(p.Batch-b0, maxGridYZ)
 		be.launchGemm(fn, dim3{(p.N + tile - 1) / tile, (p.M + tile - 1) / tile, nb}, tileBlock, 0,
-			flag(p.TransA), flag(p.TransB), p.M, p.N, p.K, p.Alpha,
+			int(p.Precision), flag(p.TransA), flag(p.TransB), p.M, p.N, p.K, p.Alpha,
 			offset(ab, b0*p.StrideA), int64(p.StrideA), offset(bb, b0*p.StrideB), int64(p.StrideB),
 			p.Beta, offset(cb, b0*p.StrideC), int64(p.StrideC))
 	}
