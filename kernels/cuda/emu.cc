@@ -41,6 +41,8 @@ constexpr size_t kMaxShared = 48 * 1024;
 // (so writing the result out of bounds cannot restore the canary), and a
 // plain copy of another allocation's canary does not match.
 constexpr size_t kGuard = 256;
+// Bytes a lane can put into one warp exchange (warp_gather).
+constexpr size_t kExchBytes = 32;
 
 // canary returns the canary of the k-th allocation.
 uint32_t canary(uint64_t k) { return 0x7f800000u | (uint32_t)(1 + (k * 2654435761u) % 0x3ffffe); }
@@ -60,7 +62,18 @@ struct Worker {
   St st = St::Exited;
   const char *file = nullptr;  // call site of the barrier it waits at
   int line = 0;
-  unsigned shfl_count = 0;  // shuffles done in this block: picks the parity
+  unsigned exch_count = 0;  // warp exchanges done in this block: picks the parity
+  // This thread's cp.async copies not yet performed, oldest first. group
+  // numbers the commit group a copy belongs to; committed counts the
+  // commits, so copies with group == committed are not committed yet.
+  struct Copy {
+    void *dst;
+    const void *src;
+    int bytes, src_bytes;
+    unsigned group;
+  };
+  std::vector<Copy> copies;
+  unsigned committed = 0;
   Pool *pool = nullptr;
   void run();
 };
@@ -89,10 +102,11 @@ struct Pool {
   int warp_exited[kMaxThreads / 32] = {};
   const char *warp_file[kMaxThreads / 32] = {};
   int warp_line[kMaxThreads / 32] = {};
-  // Shuffle exchange: [warp][parity][lane]. Two parities, so a lane can
-  // write the next shuffle's value while a slower lane has yet to read the
-  // current one.
-  uint64_t exch[kMaxThreads / 32][2][32] = {};
+  const char *warp_what[kMaxThreads / 32] = {};  // "shuffle", "mma", "ldmatrix"
+  // Warp exchange: [warp][parity][lane][byte]. Two parities, so a lane can
+  // write the next exchange's bytes while a slower lane has yet to read the
+  // current ones.
+  unsigned char exch[kMaxThreads / 32][2][32][kExchBytes] = {};
   bool aborting = false;
   std::string error;  // the first problem found in this launch
 
@@ -188,7 +202,7 @@ bool Pool::yield(Worker *me, bool from_start) {
       if (named) continue;
       char buf[160];
       snprintf(buf, sizeof buf, " thread %d (and maybe others) at %s %s:%d;", t,
-               w->st == St::AtSync ? "__syncthreads" : "a warp shuffle", w->file, w->line);
+               w->st == St::AtSync ? "__syncthreads" : "a warp-collective call", w->file, w->line);
       where += buf;
     }
     fail("deadlock: no thread can run:%s", where.c_str());
@@ -210,8 +224,14 @@ void Pool::exit_thread(Worker *me) {
     fail("divergent barrier: thread %d returned while %d threads wait at __syncthreads at %s:%d",
          me->tid, arrived, sync_file, sync_line);
   } else if (!aborting && warp_arrived[warp] > 0) {
-    fail("divergent shuffle: thread %d returned while %d lanes of its warp wait at %s:%d",
-         me->tid, warp_arrived[warp], warp_file[warp], warp_line[warp]);
+    fail("divergent %s: thread %d returned while %d lanes of its warp wait at %s:%d", warp_what[warp], me->tid,
+         warp_arrived[warp], warp_file[warp], warp_line[warp]);
+  } else if (!aborting && !me->copies.empty()) {
+    unsigned open = 0;
+    for (auto &c : me->copies) open += c.group == me->committed;
+    fail("cp.async not waited for: thread %d of kernel %s returned with %zu copies pending (%u of them not "
+         "committed)",
+         me->tid, kernel->name, me->copies.size(), open);
   }
   me->st = St::Exited;
   exited++;
@@ -227,7 +247,9 @@ void Worker::run() {
     Pool *p = pool;
     // The position of this thread in the block, x fastest, as in CUDA.
     threadIdx = uint3{tid % blockDim.x, (tid / blockDim.x) % blockDim.y, tid / (blockDim.x * blockDim.y)};
-    shfl_count = 0;
+    exch_count = 0;
+    copies.clear();  // left over if the previous block was aborted
+    committed = 0;
     if (!p->aborting) {
       try {
         p->kernel->call(p->args);
@@ -273,30 +295,46 @@ void syncthreads(const char *file, int line) {
   }
 }
 
-uint64_t shfl(unsigned mask, uint64_t v, int src_lane_xor, int src_lane_down, const char *file, int line) {
+namespace {
+
+// warp_lanes returns the number of threads of warp `warp` of the block: 32,
+// or fewer for a last, partial warp.
+int warp_lanes(const Pool *p, int warp) { return p->n - warp * 32 < 32 ? p->n - warp * 32 : 32; }
+
+// exchange is the barrier under every warp-collective call (what names it in
+// messages): the calling lane puts `bytes` (at most kExchBytes) bytes of
+// mine into the warp's exchange buffer, then waits until every lane of its
+// warp has done the same from the same call site, with a mask naming them
+// all. It returns the buffer, 32 lanes of kExchBytes bytes, which stays
+// valid until the caller's next exchange. full asks for a warp of 32 lanes.
+const unsigned char (*exchange(const char *what, unsigned mask, bool full, const void *mine, size_t bytes,
+                               const char *file, int line))[kExchBytes] {
   Worker *me = self;
   Pool *p = me->pool;
   if (p->abandoned.load() || p->aborting) throw Abort{};
-  int warp = me->tid / 32, lane = me->tid % 32;
-  int lanes = p->n - warp * 32 < 32 ? p->n - warp * 32 : 32;  // a last warp may be partial
+  int warp = me->tid / 32, lane = me->tid % 32, lanes = warp_lanes(p, warp);
   unsigned need = lanes == 32 ? 0xffffffffu : (1u << lanes) - 1;
+  if (full && lanes < 32) {
+    p->fail("%s at %s:%d in warp %d of only %d threads: it needs a full warp", what, file, line, warp, lanes);
+    throw Abort{};
+  }
   if ((mask & need) != need) {
-    p->fail("shuffle at %s:%d with mask %#x does not name all %d lanes of warp %d", file, line, mask, lanes, warp);
+    p->fail("%s at %s:%d with mask %#x does not name all %d lanes of warp %d", what, file, line, mask, lanes, warp);
     throw Abort{};
   }
   if (p->warp_exited[warp] > 0) {
-    p->fail("divergent shuffle: thread %d at %s:%d after %d lanes of its warp returned", me->tid, file, line,
+    p->fail("divergent %s: thread %d at %s:%d after %d lanes of its warp returned", what, me->tid, file, line,
             p->warp_exited[warp]);
     throw Abort{};
   }
   if (p->warp_arrived[warp] > 0 && (p->warp_line[warp] != line || strcmp(p->warp_file[warp], file) != 0)) {
-    p->fail("divergent shuffle: thread %d at %s:%d, its warp at %s:%d", me->tid, file, line, p->warp_file[warp],
-            p->warp_line[warp]);
+    p->fail("divergent %s: thread %d at %s %s:%d, its warp at %s %s:%d", what, me->tid, what, file, line,
+            p->warp_what[warp], p->warp_file[warp], p->warp_line[warp]);
     throw Abort{};
   }
-  if (p->warp_arrived[warp] == 0) p->warp_file[warp] = file, p->warp_line[warp] = line;
-  unsigned parity = me->shfl_count++ & 1;
-  p->exch[warp][parity][lane] = v;
+  if (p->warp_arrived[warp] == 0) p->warp_file[warp] = file, p->warp_line[warp] = line, p->warp_what[warp] = what;
+  unsigned parity = me->exch_count++ & 1;
+  memcpy(p->exch[warp][parity][lane], mine, bytes);
   me->st = St::AtWarp;
   me->file = file, me->line = line;
   if (++p->warp_arrived[warp] == lanes) {
@@ -305,9 +343,159 @@ uint64_t shfl(unsigned mask, uint64_t v, int src_lane_xor, int src_lane_down, co
     p->warp_arrived[warp] = 0;
   }
   p->wait_turn(me, p->yield(me, false));
+  return p->exch[warp][parity];
+}
+
+}  // namespace
+
+uint64_t shfl(unsigned mask, uint64_t v, int src_lane_xor, int src_lane_down, const char *file, int line) {
+  auto all = exchange("shuffle", mask, false, &v, sizeof v, file, line);
+  int lane = self->tid % 32, lanes = warp_lanes(self->pool, self->tid / 32);
   int src = src_lane_xor >= 0 ? lane ^ src_lane_xor : lane + src_lane_down;
   if (src >= lanes) src = lane;  // past the warp: the caller's own value
-  return p->exch[warp][parity][src];
+  memcpy(&v, all[src], sizeof v);
+  return v;
+}
+
+void warp_gather(const void *mine, size_t bytes, void *all, const char *what, const char *file, int line) {
+  if (bytes > kExchBytes) {
+    self->pool->fail("%s at %s:%d gathers %zu bytes per lane, more than %zu", what, file, line, bytes, kExchBytes);
+    throw Abort{};
+  }
+  auto ex = exchange(what, 0xffffffffu, true, mine, bytes, file, line);
+  for (int l = 0; l < 32; l++) memcpy((unsigned char *)all + l * bytes, ex[l], bytes);
+}
+
+namespace {
+
+// Fragments is what one lane contributes to an mma: its A and B registers.
+struct Fragments {
+  uint32_t a[4], b[2];
+};
+
+// tf32 is the value of a .tf32 operand register: the tensor core reads
+// only its upper 19 bits (sign, exponent, 10 bits of mantissa).
+double tf32(uint32_t r) {
+  float f;
+  r &= ~0x1fffu;
+  memcpy(&f, &r, 4);
+  return f;
+}
+
+// bf16 is the value of the bfloat16 in the lower (hi false) or upper half of r.
+double bf16(uint32_t r, bool hi) {
+  uint32_t b = (hi ? r >> 16 : r & 0xffffu) << 16;
+  float f;
+  memcpy(&f, &b, 4);
+  return f;
+}
+
+// accumulate adds to the caller's d (the C/D layout of mma.cuh) the 16x8
+// product of A (16xk) and B (kx8), given as element functions. The products
+// are exact in double; their sum is added to the float accumulator and
+// rounded once.
+template <class FA, class FB>
+void accumulate(float d[4], int k, FA A, FB B) {
+  int lane = self->tid % 32, g = lane / 4, t = lane % 4;
+  for (int i = 0; i < 4; i++) {
+    int row = g + 8 * (i / 2), col = 2 * t + i % 2;
+    double s = 0;
+    for (int j = 0; j < k; j++) s += A(row, j) * B(j, col);
+    d[i] = (float)(s + (double)d[i]);
+  }
+}
+
+}  // namespace
+
+void mma_tf32_m16n8k8(float d[4], const uint32_t a[4], const uint32_t b[2], const char *file, int line) {
+  Fragments mine, f[32];
+  memcpy(mine.a, a, sizeof mine.a);
+  memcpy(mine.b, b, sizeof mine.b);
+  warp_gather(&mine, sizeof mine, f, "mma", file, line);
+  // A[r][k] is a[(r >= 8) + 2(k >= 4)] of lane 4(r % 8) + k % 4;
+  // B[k][n] is b[k >= 4] of lane 4n + k % 4.
+  accumulate(
+      d, 8, [&](int r, int k) { return tf32(f[4 * (r % 8) + k % 4].a[(r >= 8) + 2 * (k >= 4)]); },
+      [&](int k, int n) { return tf32(f[4 * n + k % 4].b[k >= 4]); });
+}
+
+void mma_bf16_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], const char *file, int line) {
+  Fragments mine, f[32];
+  memcpy(mine.a, a, sizeof mine.a);
+  memcpy(mine.b, b, sizeof mine.b);
+  warp_gather(&mine, sizeof mine, f, "mma", file, line);
+  // A[r][k] is half k % 2 of a[(r >= 8) + 2(k >= 8)] of lane 4(r % 8) + (k % 8) / 2;
+  // B[k][n] is half k % 2 of b[k >= 8] of lane 4n + (k % 8) / 2.
+  accumulate(
+      d, 16, [&](int r, int k) { return bf16(f[4 * (r % 8) + k % 8 / 2].a[(r >= 8) + 2 * (k >= 8)], k % 2); },
+      [&](int k, int n) { return bf16(f[4 * n + k % 8 / 2].b[k >= 8], k % 2); });
+}
+
+void ldmatrix(uint32_t *r, int n, bool trans, const void *row, const char *file, int line) {
+  Worker *me = self;
+  int lane = me->tid % 32;
+  if (n != 1 && n != 2 && n != 4) {
+    me->pool->fail("ldmatrix at %s:%d of %d matrices: 1, 2 or 4 only", file, line, n);
+    throw Abort{};
+  }
+  if (lane < 8 * n && (uintptr_t)row % 16 != 0) {
+    me->pool->fail("ldmatrix at %s:%d: thread %d's row address %p is not 16-byte aligned", file, line, me->tid, row);
+    throw Abort{};
+  }
+  const unsigned char *rows[32];
+  warp_gather(&row, sizeof row, rows, "ldmatrix", file, line);
+  int g = lane / 4, t = lane % 4;
+  for (int i = 0; i < n; i++) {
+    const unsigned char *const *m = rows + 8 * i;  // the 8 row addresses of matrix i
+    if (!trans) {
+      memcpy(&r[i], m[g] + 4 * t, 4);  // columns 2t, 2t+1 of row g
+    } else {
+      uint16_t lo, hi;  // column g of rows 2t and 2t+1
+      memcpy(&lo, m[2 * t] + 2 * g, 2);
+      memcpy(&hi, m[2 * t + 1] + 2 * g, 2);
+      r[i] = lo | (uint32_t)hi << 16;
+    }
+  }
+}
+
+void cp_async(void *dst, const void *src, int bytes, int src_bytes) {
+  Worker *me = self;
+  Pool *p = me->pool;
+  if (p->abandoned.load() || p->aborting) throw Abort{};
+  const char *bad = nullptr;
+  if (bytes != 4 && bytes != 8 && bytes != 16) {
+    bad = "a size other than 4, 8 or 16 bytes";
+  } else if (src_bytes < 0 || src_bytes > bytes) {
+    bad = "src_bytes outside 0..size";
+  } else if ((uintptr_t)dst % bytes != 0) {
+    bad = "a destination not aligned to its size";
+  } else if (src_bytes > 0 && (uintptr_t)src % bytes != 0) {
+    bad = "a source not aligned to its size";
+  }
+  if (bad != nullptr) {
+    p->fail("cp.async by thread %d (dst %p, src %p, %d bytes, src_bytes %d): %s", me->tid, dst, src, bytes,
+            src_bytes, bad);
+    throw Abort{};
+  }
+  me->copies.push_back(Worker::Copy{dst, src, bytes, src_bytes, me->committed});
+}
+
+void cp_async_commit() { self->committed++; }
+
+void cp_async_wait(int n) {
+  Worker *me = self;
+  if (me->pool->abandoned.load() || me->pool->aborting) throw Abort{};
+  // Groups older than the newest n committed ones land now, in order;
+  // uncommitted copies belong to no group and stay pending.
+  unsigned limit = me->committed > (unsigned)n ? me->committed - (unsigned)n : 0;
+  size_t done = 0;
+  for (auto &c : me->copies) {
+    if (c.group >= limit) break;  // copies are in group order
+    if (c.src_bytes > 0) memcpy(c.dst, c.src, (size_t)c.src_bytes);  // src_bytes 0 reads nothing
+    memset((unsigned char *)c.dst + c.src_bytes, 0, (size_t)(c.bytes - c.src_bytes));
+    done++;
+  }
+  me->copies.erase(me->copies.begin(), me->copies.begin() + (ptrdiff_t)done);
 }
 
 void *dynamic_shared() { return dyn_shared; }

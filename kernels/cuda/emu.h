@@ -16,7 +16,19 @@
 //     some have not returned is reported as a deadlock;
 //   - __shfl_xor_sync and __shfl_down_sync exchange values through a
 //     per-warp array (double-buffered) and a warp barrier that checks the
-//     call site and the mask (full warps only);
+//     call site and the mask (full masks only);
+//   - the tensor-core primitives of mma.cuh are warp-collective calls on the
+//     same exchange (warp_gather), which also need a warp of 32 threads:
+//     mma.sync hands every lane all 32 lanes' fragments and each lane
+//     computes its own part of D from them, with the PTX ISA's layouts;
+//     ldmatrix hands every lane the 32 row addresses and each lane reads
+//     its words of shared memory (a row address not 16-byte aligned aborts
+//     the launch);
+//   - cp.async copies are queued per thread, in commit groups, and done only
+//     when a cp_async_wait covers their group: the latest moment the PTX
+//     ISA allows, so that shared memory read before the wait shows the
+//     0xff poison (below). A thread that returns with copies pending, or a
+//     copy whose size, alignment or src_bytes is wrong, aborts the launch;
 //   - dynamic shared memory (DYNAMIC_SHARED in common.cuh) is one buffer
 //     filled with 0xff bytes (NaN as float) before every block, so a read of
 //     a slot nobody wrote shows up as NaN. Static __shared__ arrays are not
@@ -65,6 +77,30 @@ uint64_t shfl(unsigned mask, uint64_t v, int src_lane_xor, int src_lane_down,
               const char *file, int line);
 // The dynamic shared memory of the running block.
 void *dynamic_shared();
+
+// warp_gather hands every lane of the caller's warp the `bytes` bytes (at
+// most 32) at `mine` of all 32 lanes, lane l's at all + l*bytes: the
+// exchange under the warp-collective calls below, with the shuffles'
+// checks (a full warp, one call site; what names the call in messages).
+void warp_gather(const void *mine, size_t bytes, void *all, const char *what, const char *file, int line);
+
+// The tensor-core primitives of mma.cuh, which documents their fragment
+// layouts; a, b and d are the calling lane's registers. mma_* add A*B to d,
+// the products exact and their sum rounded once into each float of d; a
+// TF32 operand loses the low 13 bits of its register, as on the device.
+void mma_tf32_m16n8k8(float d[4], const uint32_t a[4], const uint32_t b[2], const char *file, int line);
+void mma_bf16_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], const char *file, int line);
+// ldmatrix loads n (1, 2 or 4) 8x8 b16 matrices into r[0..n-1]; row is the
+// caller's row address (lanes 8i..8i+7 address matrix i), 16-byte aligned.
+void ldmatrix(uint32_t *r, int n, bool trans, const void *row, const char *file, int line);
+// cp_async queues a copy of src_bytes (0..bytes) from src to dst, zero
+// filling dst up to bytes (4, 8 or 16, the alignment of both); it lands at
+// the cp_async_wait that covers its group, not before. cp_async_commit
+// closes the caller's current group; cp_async_wait(n) performs the copies
+// of all its committed groups but the newest n.
+void cp_async(void *dst, const void *src, int bytes, int src_bytes);
+void cp_async_commit();
+void cp_async_wait(int n);
 
 // shfl_xor returns v of lane (lane ^ lane_mask), as __shfl_xor_sync.
 template <class T>
