@@ -26,6 +26,19 @@
 
 #define FULL_MASK 0xffffffffu
 
+// UNROLL before a loop with a constant trip count unrolls it fully under
+// nvcc, so that the arrays it indexes stay in registers, and UNROLL_BY(n)
+// n times; the emulator's compiler does not know the pragma and goes
+// without.
+#ifdef SEMGAN_EMU
+#define UNROLL
+#define UNROLL_BY(n)
+#else
+#define UNROLL _Pragma("unroll")
+#define SEMGAN_PRAGMA(x) _Pragma(#x)
+#define UNROLL_BY(n) SEMGAN_PRAGMA(unroll n)
+#endif
+
 // warp_sum returns the sum of v over the 32 lanes of the warp, in every lane.
 static __device__ __forceinline__ float warp_sum(float v) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);

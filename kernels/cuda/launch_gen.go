@@ -172,6 +172,14 @@ func (be *Backend) launchGemm(method string, grid, block dim3, shared int,
 		argInt(prec), argInt(transA), argInt(transB), argInt(M), argInt(N), argInt(K), argF32(alpha), argPtr(A), argI64(strideA), argPtr(B), argI64(strideB), argF32(beta), argPtr(C), argI64(strideC))
 }
 
+// launchGemmTc launches gemm_tc_f32; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchGemmTc(method string, grid, block dim3, shared int,
+	prec, transA, transB, M, N, K int, alpha float32, A devPtr, strideA int64, B devPtr, strideB int64, beta float32, C devPtr, strideC int64) {
+	be.launch(method, "gemm_tc_f32", grid, block, shared,
+		argInt(prec), argInt(transA), argInt(transB), argInt(M), argInt(N), argInt(K), argF32(alpha), argPtr(A), argI64(strideA), argPtr(B), argI64(strideB), argF32(beta), argPtr(C), argI64(strideC))
+}
+
 // launchInstanceNormForward launches instance_norm_forward_f32; method names the caller in errors.
 // be.mu is held.
 func (be *Backend) launchInstanceNormForward(method string, grid, block dim3, shared int,

@@ -28,6 +28,7 @@ var paths = []struct {
 	scalar bool
 	suffix string // of the kernel names: gemm<suffix>, conv_forward<suffix>, ...
 }{
+	{"tensor cores", false, "_tc_f32"},
 	{"scalar", true, "_f32"},
 }
 
