@@ -11,14 +11,23 @@
 // round_operand, the identity for PREC_FP32) and sums in float32; the bias
 // gradient is an exact float32 sum in every precision.
 //
-// Launch: 256 threads per block, grid (ceil(cols/64), ceil(rows/64), z)
-// with the scalar tile engine of tile.cuh, on any device and in any
-// precision; z is the image for forward and backward data, and a split of the N*S
+// Two versions of each product, with the same operands (the accessors of
+// ConvShape):
+//
+//   conv_*_f32      the scalar tile engine of tile.cuh, any device, any
+//                   precision: 256 threads per block, grid (ceil(cols/64),
+//                   ceil(rows/64), z);
+//   conv_*_tc_f32   the tensor-core engine of mma_tile.cuh, sm_80 and newer,
+//                   TF32 and BF16: 256 threads per block, grid
+//                   (ceil(cols/64), ceil(rows/128), z).
+//
+// z is the image for forward and backward data, and a split of the N*S
 // reduction for the filter gradient (whose partial tiles are added with
 // atomicAdd when there is more than one split). Each element of dx is owned
 // by one thread: backward data gathers the taps that reach it, with no
 // atomics. The bias gradient is a block reduction per output channel
 // (conv_bias_grad_f32).
+#include "mma_tile.cuh"
 #include "tile.cuh"
 
 // ConvShape holds the sizes of a convolution, as kernels.ConvParams, and
@@ -160,6 +169,69 @@ extern "C" __global__ void conv_backward_filter_f32(int prec, const float *__res
     }
   }
 }
+
+#if SEMGAN_TENSOR_CORES
+
+// conv_forward_tc_f32 is conv_forward_f32 on the tensor cores, for prec
+// PREC_TF32 or PREC_BF16: block (bx, by, n) computes output channels
+// by*128.. and pixels bx*64.. of image n, each thread 32 of them.
+extern "C" __global__ void conv_forward_tc_f32(int prec, const float *__restrict__ x, const float *__restrict__ w,
+                                               const float *__restrict__ bias, float *__restrict__ y, CONV_ARGS) {
+  CONV_SHAPE;
+  __shared__ MmaSmem sm;
+  int n = blockIdx.z, K = p.InC * p.KH * p.KW, S = p.OutH * p.OutW;
+  const float *xn = x + (size_t)n * p.InC * p.InH * p.InW;
+  float *yn = y + (size_t)n * p.OutC * S;
+  mma_gemm(
+      prec, p.OutC, S, K, blockIdx.y * MMA_TILE_M, blockIdx.x * MMA_TILE_N, matrix_operand<true>(w, K),
+      gather_operand<false>(xn, [=](int s, int k) { return p.patch(xn, k, s); }),
+      [=](int o, int s, float v) { yn[(size_t)o * S + s] = v + (bias ? bias[o] : 0.0f); }, sm);
+}
+
+// conv_backward_data_tc_f32 is conv_backward_data_f32 on the tensor cores:
+// block (bx, by, n) computes input channels by*128.. and input pixels
+// bx*64.. of image n.
+extern "C" __global__ void conv_backward_data_tc_f32(int prec, const float *__restrict__ dy,
+                                                     const float *__restrict__ w, float *__restrict__ dx,
+                                                     CONV_ARGS) {
+  CONV_SHAPE;
+  __shared__ MmaSmem sm;
+  int n = blockIdx.z, S = p.OutH * p.OutW, P = p.InH * p.InW;
+  const float *dyn = dy + (size_t)n * p.OutC * S;
+  float *dxn = dx + (size_t)n * p.InC * P;
+  mma_gemm(
+      prec, p.InC, P, p.OutC * p.KH * p.KW, blockIdx.y * MMA_TILE_M, blockIdx.x * MMA_TILE_N,
+      gather_operand<true>(w, [=](int c, int k) { return p.weight_t(w, c, k); }),
+      gather_operand<false>(dyn, [=](int pix, int k) { return p.tap(dyn, k, pix); }),
+      [=](int c, int pix, float v) { dxn[(size_t)c * P + pix] += v; }, sm);
+}
+
+// conv_backward_filter_tc_f32 is conv_backward_filter_f32 on the tensor
+// cores: block (bx, by, z) computes output channels by*128.. and taps
+// bx*64.. over split z of the reduction.
+extern "C" __global__ void conv_backward_filter_tc_f32(int prec, const float *__restrict__ x,
+                                                       const float *__restrict__ dy, float *__restrict__ dw,
+                                                       int chunk, CONV_ARGS) {
+  CONV_SHAPE;
+  __shared__ MmaSmem sm;
+  int K = p.InC * p.KH * p.KW, S = p.OutH * p.OutW;
+  int j0 = blockIdx.z * chunk, len = min(chunk, p.N * S - j0);
+  bool split = gridDim.z > 1;
+  mma_gemm(
+      prec, p.OutC, K, len, blockIdx.y * MMA_TILE_M, blockIdx.x * MMA_TILE_N,
+      gather_operand<true>(dy, [=](int o, int j) { return p.grad_out(dy, o, j0 + j); }),
+      gather_operand<true>(x, [=](int k, int j) { return p.patch_of(x, j0 + j, k); }),
+      [=](int o, int k, float v) {
+        if (split) {
+          atomicAdd(&dw[(size_t)o * K + k], v);  // other splits add to the same element
+        } else {
+          dw[(size_t)o * K + k] += v;
+        }
+      },
+      sm);
+}
+
+#endif  // SEMGAN_TENSOR_CORES
 
 // dbias[o] += sum over n and s of dy[n, o, s]; one block per channel.
 extern "C" __global__ void conv_bias_grad_f32(const float *__restrict__ dy, float *__restrict__ dbias, int N,

@@ -6,6 +6,10 @@
 // gemm_f32 runs on every device and in every precision: grid (ceil(N/64),
 // ceil(M/64), batch), 256 threads; each block computes a 64 x 64 tile of
 // one batch entry of C with the shared-memory tile engine of tile.cuh.
+// gemm_tc_f32 is the same product on the tensor cores (sm_80 and newer,
+// TF32 and BF16 only): grid (ceil(N/64), ceil(M/128), batch), 256 threads,
+// a 128 x 64 tile a block with the engine of mma_tile.cuh.
+//
 // C is not read when beta is 0, and A and B are not read when alpha is 0.
 #include "tile.cuh"
 
@@ -61,42 +65,24 @@ extern "C" __global__ void gemm_f32(int prec, int transA, int transB, int M, int
 
 #if SEMGAN_TENSOR_CORES
 
-// gemm_tc_run is gemm_tc_f32 for one precision and combination of
-// transposes.
-template <int PREC, bool TA, bool TB>
-__device__ __forceinline__ void gemm_tc_run(int M, int N, int K, float alpha, const float *__restrict__ A,
+// gemm_tc_run is gemm_tc_f32 for one combination of transposes.
+template <bool TA, bool TB>
+__device__ __forceinline__ void gemm_tc_run(int prec, int M, int N, int K, float alpha, const float *__restrict__ A,
                                             const float *__restrict__ B, float beta, float *__restrict__ C,
                                             MmaSmem &sm) {
   int lda = TA ? M : K, ldb = TB ? K : N;
   // The engine reads A as rows m and B as rows n: op(A)(m, k) is
   // A[m*lda + k] (k contiguous) or A[k*lda + m] transposed, and op(B)(k, n)
   // is B[k*ldb + n] or B[n*ldb + k] transposed (k contiguous).
-  mma_gemm<PREC>(
-      M, N, alpha == 0.0f ? 0 : K, blockIdx.y * MMA_TILE_M, blockIdx.x * MMA_TILE_N, matrix_operand<!TA>(A, lda),
-      matrix_operand<TB>(B, ldb),
+  mma_gemm(
+      prec, M, N, alpha == 0.0f ? 0 : K, blockIdx.y * MMA_TILE_M, blockIdx.x * MMA_TILE_N,
+      matrix_operand<!TA>(A, lda), matrix_operand<TB>(B, ldb),
       [=](int m, int n, float v) {
         float *c = &C[(size_t)m * N + n];
         float r = alpha * v;
         *c = beta == 0.0f ? r : r + beta * *c;
       },
       sm);
-}
-
-// gemm_tc_prec is gemm_tc_f32 for one precision.
-template <int PREC>
-__device__ __forceinline__ void gemm_tc_prec(int transA, int transB, int M, int N, int K, float alpha,
-                                             const float *A, const float *B, float beta, float *C, MmaSmem &sm) {
-  if (transA) {
-    if (transB) {
-      gemm_tc_run<PREC, true, true>(M, N, K, alpha, A, B, beta, C, sm);
-    } else {
-      gemm_tc_run<PREC, true, false>(M, N, K, alpha, A, B, beta, C, sm);
-    }
-  } else if (transB) {
-    gemm_tc_run<PREC, false, true>(M, N, K, alpha, A, B, beta, C, sm);
-  } else {
-    gemm_tc_run<PREC, false, false>(M, N, K, alpha, A, B, beta, C, sm);
-  }
 }
 
 // gemm_tc_f32 is gemm_f32 on the tensor cores, for prec PREC_TF32 or
@@ -111,10 +97,16 @@ extern "C" __global__ void gemm_tc_f32(int prec, int transA, int transB, int M, 
   A += blockIdx.z * strideA;
   B += blockIdx.z * strideB;
   C += blockIdx.z * strideC;
-  if (prec == PREC_BF16) {
-    gemm_tc_prec<PREC_BF16>(transA, transB, M, N, K, alpha, A, B, beta, C, sm);
+  if (transA) {
+    if (transB) {
+      gemm_tc_run<true, true>(prec, M, N, K, alpha, A, B, beta, C, sm);
+    } else {
+      gemm_tc_run<true, false>(prec, M, N, K, alpha, A, B, beta, C, sm);
+    }
+  } else if (transB) {
+    gemm_tc_run<false, true>(prec, M, N, K, alpha, A, B, beta, C, sm);
   } else {
-    gemm_tc_prec<PREC_TF32>(transA, transB, M, N, K, alpha, A, B, beta, C, sm);
+    gemm_tc_run<false, false>(prec, M, N, K, alpha, A, B, beta, C, sm);
   }
 }
 

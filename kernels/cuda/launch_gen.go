@@ -100,6 +100,30 @@ func (be *Backend) launchConvBackwardFilter(method string, grid, block dim3, sha
 		argInt(prec), argPtr(x), argPtr(dy), argPtr(dw), argInt(chunk), argInt(conv.N), argInt(conv.InC), argInt(conv.InH), argInt(conv.InW), argInt(conv.OutC), argInt(conv.KH), argInt(conv.KW), argInt(conv.SH), argInt(conv.SW), argInt(conv.PH), argInt(conv.PW), argInt(conv.OutH), argInt(conv.OutW))
 }
 
+// launchConvForwardTc launches conv_forward_tc_f32; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchConvForwardTc(method string, grid, block dim3, shared int,
+	prec int, x, w, bias, y devPtr, conv convArgs) {
+	be.launch(method, "conv_forward_tc_f32", grid, block, shared,
+		argInt(prec), argPtr(x), argPtr(w), argPtr(bias), argPtr(y), argInt(conv.N), argInt(conv.InC), argInt(conv.InH), argInt(conv.InW), argInt(conv.OutC), argInt(conv.KH), argInt(conv.KW), argInt(conv.SH), argInt(conv.SW), argInt(conv.PH), argInt(conv.PW), argInt(conv.OutH), argInt(conv.OutW))
+}
+
+// launchConvBackwardDataTc launches conv_backward_data_tc_f32; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchConvBackwardDataTc(method string, grid, block dim3, shared int,
+	prec int, dy, w, dx devPtr, conv convArgs) {
+	be.launch(method, "conv_backward_data_tc_f32", grid, block, shared,
+		argInt(prec), argPtr(dy), argPtr(w), argPtr(dx), argInt(conv.N), argInt(conv.InC), argInt(conv.InH), argInt(conv.InW), argInt(conv.OutC), argInt(conv.KH), argInt(conv.KW), argInt(conv.SH), argInt(conv.SW), argInt(conv.PH), argInt(conv.PW), argInt(conv.OutH), argInt(conv.OutW))
+}
+
+// launchConvBackwardFilterTc launches conv_backward_filter_tc_f32; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchConvBackwardFilterTc(method string, grid, block dim3, shared int,
+	prec int, x, dy, dw devPtr, chunk int, conv convArgs) {
+	be.launch(method, "conv_backward_filter_tc_f32", grid, block, shared,
+		argInt(prec), argPtr(x), argPtr(dy), argPtr(dw), argInt(chunk), argInt(conv.N), argInt(conv.InC), argInt(conv.InH), argInt(conv.InW), argInt(conv.OutC), argInt(conv.KH), argInt(conv.KW), argInt(conv.SH), argInt(conv.SW), argInt(conv.PH), argInt(conv.PW), argInt(conv.OutH), argInt(conv.OutW))
+}
+
 // launchConvBiasGrad launches conv_bias_grad_f32; method names the caller in errors.
 // be.mu is held.
 func (be *Backend) launchConvBiasGrad(method string, grid, block dim3, shared int,

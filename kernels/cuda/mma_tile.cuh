@@ -83,6 +83,24 @@ struct MatrixOperand {
   __device__ __forceinline__ bool vec() const { return K_FAST && aligned; }
 };
 
+// GatherOperand is an operand whose element addresses come from a functor
+// f(r, k) (nullptr for a zero); p is any valid address of the tensor.
+template <bool K_FAST_, class F>
+struct GatherOperand {
+  static constexpr bool K_FAST = K_FAST_;
+  const float *p;
+  F f;
+
+  __device__ __forceinline__ const float *at(int r, int k) const { return f(r, k); }
+  __device__ __forceinline__ bool vec() const { return false; }
+};
+
+// gather_operand returns the GatherOperand of f over the tensor at p.
+template <bool K_FAST, class F>
+__device__ __forceinline__ GatherOperand<K_FAST, F> gather_operand(const float *p, F f) {
+  return {p, f};
+}
+
 // matrix_operand returns the operand over p with leading dimension ld,
 // allowing 16-byte copies where the rows are aligned.
 template <bool K_FAST>
@@ -208,13 +226,13 @@ __device__ __forceinline__ void mma_stage(const float *sa, const float *sb, int 
 }
 
 // mma_gemm computes the tile at (m0, n0) of the M x N product of A (M x K)
-// and B (K x N, given as N x K rows, see above) in precision PREC
+// and B (K x N, given as N x K rows, see above) in precision prec
 // (PREC_TF32 or PREC_BF16), and hands every element (m, n) of the tile
 // inside M x N to epi(m, n, value), once, from one thread. Every thread of
 // the block must call it (it holds barriers); sm must be __shared__.
-template <int PREC, class OpA, class OpB, class Epi>
-__device__ __forceinline__ void mma_gemm(int M, int N, int K, int m0, int n0, const OpA &opa, const OpB &opb,
-                                         const Epi &epi, MmaSmem &sm) {
+template <class OpA, class OpB, class Epi>
+__device__ __forceinline__ void mma_gemm(int prec, int M, int N, int K, int m0, int n0, const OpA &opa,
+                                         const OpB &opb, const Epi &epi, MmaSmem &sm) {
   int warp = threadIdx.x >> 5, wm = 32 * (warp & 3), wn = 32 * (warp >> 2);
   float acc[2][4][4];
   UNROLL
@@ -242,7 +260,11 @@ __device__ __forceinline__ void mma_gemm(int M, int N, int K, int m0, int n0, co
     cp_async_commit();  // possibly empty, so that the count below holds
     cp_async_wait(1);
     __syncthreads();  // every thread's copies of stage t have landed
-    mma_stage<PREC>(sm.a[t & 1], sm.b[t & 1], wm, wn, acc);
+    if (prec == PREC_BF16) {
+      mma_stage<PREC_BF16>(sm.a[t & 1], sm.b[t & 1], wm, wn, acc);
+    } else {
+      mma_stage<PREC_TF32>(sm.a[t & 1], sm.b[t & 1], wm, wn, acc);
+    }
     __syncthreads();  // stage t is read before step t+1 refills it
   }
   cp_async_wait(0);  // nothing is pending (the last group is empty)
