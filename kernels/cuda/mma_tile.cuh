@@ -130,10 +130,19 @@ __device__ __forceinline__ void mma_load(const Op &op, int rows, int K, int r0, 
     }
     return;
   }
-    UNROLL_BY(4)  // not fully: that holds every address in a register at once
+  // One element a thread. A warp takes 32 consecutive k of a row when k
+  // is contiguous in memory; otherwise 8 consecutive rows times 4 k, which
+  // reads 32-byte segments of memory and, with the swizzle, writes 32
+  // different banks (32 rows of one k would hit 8 banks 4 times each).
+  UNROLL_BY(4)  // not fully: that holds every address in a register at once
   for (int i = 0; i < ROWS * MMA_TILE_K / MMA_THREADS; i++) {
-    int e = tid + MMA_THREADS * i;
-    int r = Op::K_FAST ? e >> 5 : e % ROWS, k = Op::K_FAST ? e & 31 : e / ROWS;
+    int e = tid + MMA_THREADS * i, r, k;
+    if (Op::K_FAST) {
+      r = e >> 5, k = e & 31;
+    } else {
+      int lane = e & 31, group = e >> 5;  // ROWS/8 groups of rows times 8 of k
+      r = 8 * (group % (ROWS / 8)) + (lane & 7), k = 4 * (group / (ROWS / 8)) + (lane >> 3);
+    }
     const float *src = r0 + r < rows && k0 + k < K ? op.at(r0 + r, k0 + k) : nullptr;
     cp_async_4(&s[mma_swz(r, k)], src ? src : op.p, src ? 4 : 0);
   }
