@@ -38,11 +38,12 @@ func (h *harness) launched(scalar bool, f func()) []string {
 	h.t.Helper()
 	be := h.gpu
 	be.mu.Lock()
+	saved := be.profile // SEMGAN_CUDA_PROFILE=1 keeps its own
 	be.scalarProducts, be.profile = scalar, map[string]*KernelTime{}
 	be.mu.Unlock()
 	defer func() {
 		be.mu.Lock()
-		be.scalarProducts, be.profile = false, nil
+		be.scalarProducts, be.profile = false, saved
 		be.mu.Unlock()
 	}()
 	f()
@@ -137,6 +138,10 @@ func gemmRef(p kernels.GemmParams, a, b, c0 []float32) []refSum {
 	return out
 }
 
+// TestGemmPrecision checks Gemm in TF32 and BF16 on both paths, for every
+// combination of transposes, against gemmRef: shapes that divide no tile,
+// several tiles and k-steps, a batch with gaps between its entries and
+// one B for all, alpha and beta, and K = 0.
 func TestGemmPrecision(t *testing.T) {
 	h := newHarness(t, 11)
 	type gcase struct {
@@ -199,8 +204,7 @@ func TestTensorCoresRound(t *testing.T) {
 	for i := range bv {
 		bv[i] = 0.5 + abs32(bv[i])/2
 	}
-	exactP := p
-	exact := gemmRef(exactP, av, bv, make([]float32, p.M*p.N))
+	exact := gemmRef(p, av, bv, make([]float32, p.M*p.N)) // p.Precision is FP32
 	a, b := h.upload(av), h.upload(bv)
 	for _, path := range paths {
 		t.Run(path.name, func(t *testing.T) {
@@ -208,11 +212,16 @@ func TestTensorCoresRound(t *testing.T) {
 				p.Precision = prec
 				name := prec.String()
 				cm := h.nan(p.M * p.N)
-				h.launched(path.scalar, func() { h.gpu.Gemm(p, a.g, b.g, cm.g) })
+				kernel := "gemm" + path.suffix
+				if prec == kernels.FP32 {
+					kernel = "gemm_f32" // FP32 never runs on the tensor cores
+				}
+				expectKernels(t, name, h.launched(path.scalar, func() { h.gpu.Gemm(p, a.g, b.g, cm.g) }), kernel)
 				got := h.download(cm.g)
 				worst := closeToRef(t, name+" vs its rounded reference", got, gemmRef(p, av, bv, make([]float32, p.M*p.N)), tolRounded)
 				// How far from the exact product, relative to the magnitudes:
-				// about 2^-11 for TF32 and 2^-8 for BF16, under 1e-6 for FP32.
+				// about 3.7e-4 from A's rounding in TF32 and BF16 (plus some
+				// of B's), under 1e-6 in FP32.
 				dist := 0.0
 				for i, w := range exact {
 					dist = max(dist, math.Abs(float64(got[i])-w.v)/w.mag)
@@ -278,6 +287,10 @@ func newConvRef(p kernels.ConvParams, x, w, bias, dy, dx0, dw0, db0 []float32) c
 	return r
 }
 
+// TestConvPrecision checks the three convolution passes in TF32 and BF16 on
+// both paths against newConvRef: odd sizes, strides 1, 2 and (2, 3),
+// padding, kernels 1x1 to 7x7, batches of 2, and a filter gradient split
+// over blocks. The bias gradient is checked too (it is never rounded).
 func TestConvPrecision(t *testing.T) {
 	h := newHarness(t, 13)
 	cases := []kernels.ConvParams{
