@@ -62,7 +62,8 @@
 #define MMA_THREADS 256
 
 // The two stages of both operand tiles: 48 KiB, all the static shared
-// memory a block may have.
+// memory a block may have (and the emulator's limit). That is what sets the
+// tile at 128 x 64: 128 x 128 with k-tiles of 32 would need 64 KiB.
 struct alignas(16) MmaSmem {
   float a[2][MMA_TILE_M * MMA_TILE_K];
   float b[2][MMA_TILE_N * MMA_TILE_K];
