@@ -52,11 +52,10 @@ const (
 
 // attnTC reports whether attention p runs on the tensor-core kernels: TF32
 // or BF16, a device with tensor cores, Dk and Dv within the kernels' reach,
-// and no test forcing the fallback. be.mu is held. Otherwise the FP32
-// kernels run, rounding their operands as p.Precision says.
+// and no test forcing the scalar kernels. be.mu is held. Otherwise the
+// FP32 kernels run, rounding their operands as p.Precision says.
 func (be *Backend) attnTC(p kernels.AttentionParams) bool {
-	return p.Precision != kernels.FP32 && be.drv.tensorCores() && !be.attnFallback &&
-		p.Dk <= attnTCMaxD && p.Dv <= attnTCMaxD
+	return be.tensorCoreKernels(p.Precision) && p.Dk <= attnTCMaxD && p.Dv <= attnTCMaxD
 }
 
 // attnTCDims returns, for the tensor-core kernels of precision prec, Dk and

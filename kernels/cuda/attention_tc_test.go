@@ -65,15 +65,6 @@ func newAttnRef(p kernels.AttentionParams, r attnRounding, q, k, v []float32) *a
 	return &attnRef{p: p, r: r, q: rounded(r.in, q), k: rounded(r.in, k), v: rounded(r.in, v)}
 }
 
-// rounded returns xs rounded with prec, as float64.
-func rounded(prec kernels.Precision, xs []float32) []float64 {
-	out := make([]float64, len(xs))
-	for i, x := range xs {
-		out[i] = float64(prec.Round(x))
-	}
-	return out
-}
-
 // roundP rounds a weight or score gradient computed in float64 as a
 // kernel's float32 would be rounded.
 func (a *attnRef) roundP(x float64) float64 { return float64(a.r.pds.Round(float32(x))) }
@@ -391,12 +382,12 @@ func sameAs(t *testing.T, name string, got, want []float32) {
 func withFallback(h *harness, fallback bool, f func()) {
 	be := h.gpu
 	be.mu.Lock()
-	saved := be.attnFallback
-	be.attnFallback = fallback
+	saved := be.scalarProducts
+	be.scalarProducts = fallback
 	be.mu.Unlock()
 	defer func() {
 		be.mu.Lock()
-		be.attnFallback = saved
+		be.scalarProducts = saved
 		be.mu.Unlock()
 	}()
 	f()

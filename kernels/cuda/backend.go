@@ -40,9 +40,10 @@ type Backend struct {
 	// count of every kernel's launches; each launch is then synchronised.
 	profile map[string]*KernelTime
 
-	// attnFallback makes attention run its FP32-path kernels, rounding the
-	// operands, even on a device with tensor cores. For tests.
-	attnFallback bool
+	// scalarProducts runs the products of every precision on the scalar
+	// kernels, which round the operands themselves, as on a device without
+	// tensor cores (for tests).
+	scalarProducts bool
 }
 
 // KernelTime is what the profile holds for one kernel: its launches and
@@ -113,6 +114,13 @@ func (be *Backend) DefaultPrecision() kernels.Precision {
 		return kernels.TF32
 	}
 	return kernels.FP32
+}
+
+// tensorCoreKernels reports whether the products of precision prec run on
+// the tensor-core kernels: TF32 and BF16 on a device with tensor cores.
+// Every other product runs on the scalar kernels.
+func (be *Backend) tensorCoreKernels(prec kernels.Precision) bool {
+	return prec != kernels.FP32 && be.drv.tensorCores() && !be.scalarProducts
 }
 
 // buffer is the backend's kernels.Buffer: n float32 in device memory.

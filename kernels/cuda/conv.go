@@ -27,16 +27,34 @@ func convDims(p kernels.ConvParams) convArgs {
 // tiles returns the number of tiles covering n.
 func tiles(n int) int { return (n + tile - 1) / tile }
 
+// convGrid returns the grid of a convolution product with rows x cols
+// outputs and z in the third dimension: of the tensor-core kernels if tc,
+// of the scalar ones otherwise.
+func convGrid(tc bool, rows, cols, z int) dim3 {
+	if tc {
+		return dim3{ceilDiv(cols, mmaTileN), ceilDiv(rows, mmaTileM), z}
+	}
+	return dim3{tiles(cols), tiles(rows), z}
+}
+
 // ConvForward computes y = conv(x, w) + bias, overwriting y; bias may be
-// nil. It panics if p is invalid or a buffer has the wrong length.
+// nil. The products of all three passes multiply operands rounded as
+// p.Precision says and sum in float32 (on the tensor cores for TF32 and
+// BF16 where the device has them); the bias gradient is exact. It panics if
+// p is invalid or a buffer has the wrong length.
 func (be *Backend) ConvForward(p kernels.ConvParams, x, w, bias, y kernels.Buffer) {
 	const fn = "ConvForward"
 	xb, wb, bb, yb := be.unwrap(fn, x), be.unwrap(fn, w), be.unwrap(fn, bias), be.unwrap(fn, y)
 	checkConv(fn, p, p.CheckForward(ln(xb), ln(wb), ln(bb), ln(yb)))
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	grid := dim3{tiles(p.OutH() * p.OutW()), tiles(p.OutC), p.N}
-	be.launchConvForward(fn, grid, tileBlock, 0, ptr(xb), ptr(wb), ptr(bb), ptr(yb), convDims(p))
+	tc := be.tensorCoreKernels(p.Precision)
+	grid := convGrid(tc, p.OutC, p.OutH()*p.OutW(), p.N)
+	if tc {
+		be.launchConvForwardTc(fn, grid, mmaBlock, 0, int(p.Precision), ptr(xb), ptr(wb), ptr(bb), ptr(yb), convDims(p))
+		return
+	}
+	be.launchConvForward(fn, grid, tileBlock, 0, int(p.Precision), ptr(xb), ptr(wb), ptr(bb), ptr(yb), convDims(p))
 }
 
 // ConvBackwardData accumulates dx += conv^T(dy, w), the forward pass of a
@@ -48,19 +66,24 @@ func (be *Backend) ConvBackwardData(p kernels.ConvParams, dy, w, dx kernels.Buff
 	checkConv(fn, p, p.CheckBackwardData(ln(dyb), ln(wb), ln(dxb)))
 	be.mu.Lock()
 	defer be.mu.Unlock()
-	grid := dim3{tiles(p.InH * p.InW), tiles(p.InC), p.N}
-	be.launchConvBackwardData(fn, grid, tileBlock, 0, ptr(dyb), ptr(wb), ptr(dxb), convDims(p))
+	tc := be.tensorCoreKernels(p.Precision)
+	grid := convGrid(tc, p.InC, p.InH*p.InW, p.N)
+	if tc {
+		be.launchConvBackwardDataTc(fn, grid, mmaBlock, 0, int(p.Precision), ptr(dyb), ptr(wb), ptr(dxb), convDims(p))
+		return
+	}
+	be.launchConvBackwardData(fn, grid, tileBlock, 0, int(p.Precision), ptr(dyb), ptr(wb), ptr(dxb), convDims(p))
 }
 
 // filterSplits returns how many parts the N*S reduction of the filter
-// gradient is split into, and the length of each: enough parts for about
-// two blocks per multiprocessor of a large GPU, each at least 512 long.
-func filterSplits(outTiles, reduction int) (splits, chunk int) {
+// gradient is split into, and the length of each, a multiple of step (the
+// engine's reduction step): enough parts for about two blocks per
+// multiprocessor of a large GPU, each at least 512 long.
+func filterSplits(outTiles, reduction, step int) (splits, chunk int) {
 	const wantBlocks, minChunk = 264, 512
 	splits = max(1, min((wantBlocks+outTiles-1)/outTiles, reduction/minChunk, maxGridYZ))
-	chunk = (reduction + splits - 1) / splits
-	chunk = (chunk + 15) / 16 * 16 // whole steps of the tile engine
-	return (reduction + chunk - 1) / chunk, chunk
+	chunk = ceilDiv(ceilDiv(reduction, splits), step) * step
+	return ceilDiv(reduction, chunk), chunk
 }
 
 // ConvBackwardFilter accumulates dw += dL/dw and dbias += dL/dbias; either
@@ -80,7 +103,17 @@ func (be *Backend) ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias ker
 		return
 	}
 	k := p.InC * p.KH * p.KW
-	splits, chunk := filterSplits(tiles(k)*tiles(p.OutC), p.N*s)
-	be.launchConvBackwardFilter(fn, dim3{tiles(k), tiles(p.OutC), splits}, tileBlock, 0,
-		ptr(xb), ptr(dyb), ptr(dwb), chunk, convDims(p))
+	tc := be.tensorCoreKernels(p.Precision)
+	grid := convGrid(tc, p.OutC, k, 1)
+	var chunk int
+	if tc {
+		grid.z, chunk = filterSplits(grid.x*grid.y, p.N*s, mmaTileK)
+		be.launchConvBackwardFilterTc(fn, grid, mmaBlock, 0,
+			int(p.Precision), ptr(xb), ptr(dyb), ptr(dwb), chunk, convDims(p))
+		return
+	}
+	const tileK = 16 // TILE_K of tile.cuh
+	grid.z, chunk = filterSplits(grid.x*grid.y, p.N*s, tileK)
+	be.launchConvBackwardFilter(fn, grid, tileBlock, 0,
+		int(p.Precision), ptr(xb), ptr(dyb), ptr(dwb), chunk, convDims(p))
 }

@@ -22,6 +22,9 @@
 // Layout of the package:
 //
 //	*.cu, common.cuh      the kernels, one family per file
+//	tile.cuh              the tile engine of the matrix products (GEMM,
+//	                      convolutions) for every device and precision
+//	mma_tile.cuh          the tensor-core one, for TF32 and BF16 on sm_80+
 //	emu.h, emu.cc         the emulator's device API and scheduler
 //	emu_kernels.*         the kernels compiled for the emulator (generated table)
 //	ptx/                  generated PTX, embedded under the cuda tag

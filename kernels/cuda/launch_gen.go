@@ -111,25 +111,49 @@ func (be *Backend) launchAttentionBackwardBf16(method string, grid, block dim3, 
 // launchConvForward launches conv_forward_f32; method names the caller in errors.
 // be.mu is held.
 func (be *Backend) launchConvForward(method string, grid, block dim3, shared int,
-	x, w, bias, y devPtr, conv convArgs) {
+	prec int, x, w, bias, y devPtr, conv convArgs) {
 	be.launch(method, "conv_forward_f32", grid, block, shared,
-		argPtr(x), argPtr(w), argPtr(bias), argPtr(y), argInt(conv.N), argInt(conv.InC), argInt(conv.InH), argInt(conv.InW), argInt(conv.OutC), argInt(conv.KH), argInt(conv.KW), argInt(conv.SH), argInt(conv.SW), argInt(conv.PH), argInt(conv.PW), argInt(conv.OutH), argInt(conv.OutW))
+		argInt(prec), argPtr(x), argPtr(w), argPtr(bias), argPtr(y), argInt(conv.N), argInt(conv.InC), argInt(conv.InH), argInt(conv.InW), argInt(conv.OutC), argInt(conv.KH), argInt(conv.KW), argInt(conv.SH), argInt(conv.SW), argInt(conv.PH), argInt(conv.PW), argInt(conv.OutH), argInt(conv.OutW))
 }
 
 // launchConvBackwardData launches conv_backward_data_f32; method names the caller in errors.
 // be.mu is held.
 func (be *Backend) launchConvBackwardData(method string, grid, block dim3, shared int,
-	dy, w, dx devPtr, conv convArgs) {
+	prec int, dy, w, dx devPtr, conv convArgs) {
 	be.launch(method, "conv_backward_data_f32", grid, block, shared,
-		argPtr(dy), argPtr(w), argPtr(dx), argInt(conv.N), argInt(conv.InC), argInt(conv.InH), argInt(conv.InW), argInt(conv.OutC), argInt(conv.KH), argInt(conv.KW), argInt(conv.SH), argInt(conv.SW), argInt(conv.PH), argInt(conv.PW), argInt(conv.OutH), argInt(conv.OutW))
+		argInt(prec), argPtr(dy), argPtr(w), argPtr(dx), argInt(conv.N), argInt(conv.InC), argInt(conv.InH), argInt(conv.InW), argInt(conv.OutC), argInt(conv.KH), argInt(conv.KW), argInt(conv.SH), argInt(conv.SW), argInt(conv.PH), argInt(conv.PW), argInt(conv.OutH), argInt(conv.OutW))
 }
 
 // launchConvBackwardFilter launches conv_backward_filter_f32; method names the caller in errors.
 // be.mu is held.
 func (be *Backend) launchConvBackwardFilter(method string, grid, block dim3, shared int,
-	x, dy, dw devPtr, chunk int, conv convArgs) {
+	prec int, x, dy, dw devPtr, chunk int, conv convArgs) {
 	be.launch(method, "conv_backward_filter_f32", grid, block, shared,
-		argPtr(x), argPtr(dy), argPtr(dw), argInt(chunk), argInt(conv.N), argInt(conv.InC), argInt(conv.InH), argInt(conv.InW), argInt(conv.OutC), argInt(conv.KH), argInt(conv.KW), argInt(conv.SH), argInt(conv.SW), argInt(conv.PH), argInt(conv.PW), argInt(conv.OutH), argInt(conv.OutW))
+		argInt(prec), argPtr(x), argPtr(dy), argPtr(dw), argInt(chunk), argInt(conv.N), argInt(conv.InC), argInt(conv.InH), argInt(conv.InW), argInt(conv.OutC), argInt(conv.KH), argInt(conv.KW), argInt(conv.SH), argInt(conv.SW), argInt(conv.PH), argInt(conv.PW), argInt(conv.OutH), argInt(conv.OutW))
+}
+
+// launchConvForwardTc launches conv_forward_tc_f32; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchConvForwardTc(method string, grid, block dim3, shared int,
+	prec int, x, w, bias, y devPtr, conv convArgs) {
+	be.launch(method, "conv_forward_tc_f32", grid, block, shared,
+		argInt(prec), argPtr(x), argPtr(w), argPtr(bias), argPtr(y), argInt(conv.N), argInt(conv.InC), argInt(conv.InH), argInt(conv.InW), argInt(conv.OutC), argInt(conv.KH), argInt(conv.KW), argInt(conv.SH), argInt(conv.SW), argInt(conv.PH), argInt(conv.PW), argInt(conv.OutH), argInt(conv.OutW))
+}
+
+// launchConvBackwardDataTc launches conv_backward_data_tc_f32; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchConvBackwardDataTc(method string, grid, block dim3, shared int,
+	prec int, dy, w, dx devPtr, conv convArgs) {
+	be.launch(method, "conv_backward_data_tc_f32", grid, block, shared,
+		argInt(prec), argPtr(dy), argPtr(w), argPtr(dx), argInt(conv.N), argInt(conv.InC), argInt(conv.InH), argInt(conv.InW), argInt(conv.OutC), argInt(conv.KH), argInt(conv.KW), argInt(conv.SH), argInt(conv.SW), argInt(conv.PH), argInt(conv.PW), argInt(conv.OutH), argInt(conv.OutW))
+}
+
+// launchConvBackwardFilterTc launches conv_backward_filter_tc_f32; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchConvBackwardFilterTc(method string, grid, block dim3, shared int,
+	prec int, x, dy, dw devPtr, chunk int, conv convArgs) {
+	be.launch(method, "conv_backward_filter_tc_f32", grid, block, shared,
+		argInt(prec), argPtr(x), argPtr(dy), argPtr(dw), argInt(chunk), argInt(conv.N), argInt(conv.InC), argInt(conv.InH), argInt(conv.InW), argInt(conv.OutC), argInt(conv.KH), argInt(conv.KW), argInt(conv.SH), argInt(conv.SW), argInt(conv.PH), argInt(conv.PW), argInt(conv.OutH), argInt(conv.OutW))
 }
 
 // launchConvBiasGrad launches conv_bias_grad_f32; method names the caller in errors.
@@ -199,9 +223,17 @@ func (be *Backend) launchSumToBlock(method string, grid, block dim3, shared int,
 // launchGemm launches gemm_f32; method names the caller in errors.
 // be.mu is held.
 func (be *Backend) launchGemm(method string, grid, block dim3, shared int,
-	transA, transB, M, N, K int, alpha float32, A devPtr, strideA int64, B devPtr, strideB int64, beta float32, C devPtr, strideC int64) {
+	prec, transA, transB, M, N, K int, alpha float32, A devPtr, strideA int64, B devPtr, strideB int64, beta float32, C devPtr, strideC int64) {
 	be.launch(method, "gemm_f32", grid, block, shared,
-		argInt(transA), argInt(transB), argInt(M), argInt(N), argInt(K), argF32(alpha), argPtr(A), argI64(strideA), argPtr(B), argI64(strideB), argF32(beta), argPtr(C), argI64(strideC))
+		argInt(prec), argInt(transA), argInt(transB), argInt(M), argInt(N), argInt(K), argF32(alpha), argPtr(A), argI64(strideA), argPtr(B), argI64(strideB), argF32(beta), argPtr(C), argI64(strideC))
+}
+
+// launchGemmTc launches gemm_tc_f32; method names the caller in errors.
+// be.mu is held.
+func (be *Backend) launchGemmTc(method string, grid, block dim3, shared int,
+	prec, transA, transB, M, N, K int, alpha float32, A devPtr, strideA int64, B devPtr, strideB int64, beta float32, C devPtr, strideC int64) {
+	be.launch(method, "gemm_tc_f32", grid, block, shared,
+		argInt(prec), argInt(transA), argInt(transB), argInt(M), argInt(N), argInt(K), argF32(alpha), argPtr(A), argI64(strideA), argPtr(B), argI64(strideB), argF32(beta), argPtr(C), argI64(strideC))
 }
 
 // launchInstanceNormForward launches instance_norm_forward_f32; method names the caller in errors.

@@ -5,9 +5,15 @@
 // lb(k, n) return one element, so that a convolution can read the image
 // patches straight from the image (implicit GEMM) instead of from an
 // im2col matrix in global memory.
+//
+// This is the engine of every device and every precision: the tensor-core
+// kernels of mma_tile.cuh replace it for TF32 and BF16 on sm_80 and newer,
+// and elsewhere it rounds the operands as the precision says
+// (round_operand) before multiplying them in float32.
 #pragma once
 
 #include "common.cuh"
+#include "mma.cuh"
 
 #define TILE_M 64
 #define TILE_N 64
@@ -32,22 +38,23 @@ struct TileSmem {
 // thread of the block must call it (it holds barriers); sm must be
 // __shared__.
 template <bool A_K_FAST, bool B_N_FAST, class LA, class LB>
-__device__ __forceinline__ void gemm_tile(int M, int N, int K, int m0, int n0, const LA &la, const LB &lb,
-                                          TileSmem &sm, float acc[4][4]) {
+__device__ __forceinline__ void gemm_tile(int prec, int M, int N, int K, int m0, int n0, const LA &la,
+                                          const LB &lb, TileSmem &sm, float acc[4][4]) {
   int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
   for (int i = 0; i < 4; i++) {
     for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
   }
   for (int k0 = 0; k0 < K; k0 += TILE_K) {
-    // Each thread loads 4 of the 1024 elements of each tile.
+    // Each thread loads 4 of the 1024 elements of each tile, rounded once
+    // here rather than at every use.
     for (int r = 0; r < 4; r++) {
       int e = tid + TILE_THREADS * r;
       int am = A_K_FAST ? e / TILE_K : e % TILE_M, ak = A_K_FAST ? e % TILE_K : e / TILE_M;
       int m = m0 + am, ka = k0 + ak;
-      sm.a[ak][am] = m < M && ka < K ? la(m, ka) : 0.0f;
+      sm.a[ak][am] = m < M && ka < K ? round_operand(prec, la(m, ka)) : 0.0f;
       int bn = B_N_FAST ? e % TILE_N : e / TILE_K, bk = B_N_FAST ? e / TILE_N : e % TILE_K;
       int n = n0 + bn, kb = k0 + bk;
-      sm.b[bk][bn] = n < N && kb < K ? lb(kb, n) : 0.0f;
+      sm.b[bk][bn] = n < N && kb < K ? round_operand(prec, lb(kb, n)) : 0.0f;
     }
     __syncthreads();  // the tiles are complete
     for (int kk = 0; kk < TILE_K; kk++) {
