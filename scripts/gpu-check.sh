@@ -12,16 +12,20 @@
 #                       and the benchmarks (generator inference at 256x256, a
 #                       paper training iteration at 256x256 batch 8, SGEMM,
 #                       convolution and attention in GFLOP/s)
-#   (bench, horse2zebra: the example programs are only built, with -tags
-#                       cuda, to check that they build and offer -device
-#                       cuda; the script says whether they do)
+#   horse2zebra         the CLI built with -tags cuda: run.sh trains the
+#                       quick demo with -device cuda in each precision
+#                       (examples/bench is only built, to check that it
+#                       builds with the cuda backend)
 #   torch_gpu.py        the same cases in PyTorch on the GPU, in the same
 #                       three precisions (scripts/torch_gpu.py; its
 #                       networks are scripts/bench_torch.py's, copied along
 #                       with testdata/golden.py)
 #   cpu-*.test          the CPU backend's tests (kernels/cpu, tensor, autograd,
 #                       nn, gan, gan/metrics), for the host CPU's AVX-512
-#   run.sh              the command to run there: the CPU tests (in their
+#   run.sh [STAGE...]   the command to run there (all stages, or the
+#                       numbered ones given: 0 CPU tests, 1 kernel tests,
+#                       2/2b Go timings and profile, 3 PyTorch, 4 table,
+#                       5 quick demo on the GPU): the CPU tests (in their
 #                       package folders when this folder sits in the
 #                       repository, as .gpucheck does), the kernel tests,
 #                       the Go timings, PyTorch's if it has CUDA, then the
@@ -61,7 +65,10 @@ for prog in bench horse2zebra; do
 	if [ ! -d "examples/$prog" ]; then
 		continue
 	fi
-	if go build -tags cuda -o /dev/null "./examples/$prog" 2>"$out/$prog.build.log"; then
+	# horse2zebra is kept: run.sh trains the quick demo on the GPU with it.
+	bin=/dev/null
+	[ "$prog" != horse2zebra ] || bin=$out/horse2zebra
+	if go build -tags cuda -o "$bin" "./examples/$prog" 2>"$out/$prog.build.log"; then
 		if go list -tags cuda -deps "./examples/$prog" | grep -qx 'github.com/semgan/semgan/kernels/cuda'; then
 			notes+=("examples/$prog: built with the cuda backend (-device cuda)")
 		else
@@ -87,7 +94,12 @@ cd "$(dirname "$0")"
 exec > >(tee run.log) 2>&1
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
 status=0
+# The stages to run: all by default, or those named as arguments
+# (run.sh 1 2 3 4: the GPU stages only).
+stages=" ${*:-0 1 2 2b 3 4 5} "
+want() { [[ $stages == *" $1 "* ]]; }
 
+if want 0; then
 echo "== 0. the CPU backend's tests on this host's CPU (run where this folder sits in the repository, for testdata)"
 grep -m1 'model name' /proc/cpuinfo || true
 echo "AVX-512F: $(grep -qw avx512f /proc/cpuinfo && echo yes || echo no)"
@@ -108,17 +120,25 @@ timeout 60 ./cpu-kernels-cpu.test -test.run '^TestMicroKernel$' -test.v 2>&1 | g
 timeout 60 ./cpu-kernels-cpu.test -test.run '^$' -test.bench '^BenchmarkMicroKernel$' -test.benchtime 0.5s 2>&1 | grep GFLOP || status=1
 timeout 60 ./cpu-kernels-cpu.test -test.run '^$' -test.bench '^BenchmarkGemmMicroKernels$' -test.benchtime 10x 2>&1 | grep GFLOP || status=1
 
+fi
+if want 1; then
 echo "== 1. every kernel against the CPU backend (and the live-bytes training test)"
 SEMGAN_CUDA_REQUIRE=1 ./kernels-cuda.test -test.run . -test.v -test.timeout 150s >tests.log 2>&1 || status=1
 grep -E '^(=== RUN|--- (PASS|FAIL|SKIP)|PASS|FAIL|ok )|device:|Error|off \(' tests.log | grep -v '^=== RUN' | head -80
 grep -m1 'device:' tests.log || true
 
+fi
+if want 2; then
 echo "== 2. semgan on the GPU (Go benchmarks)"
 SEMGAN_CUDA_REQUIRE=1 ./kernels-cuda.test -test.run '^$' -test.bench . -test.benchtime 3x -test.timeout 200s 2>&1 | tee bench.log || status=1
 
+fi
+if want 2b; then
 echo "== 2b. where generator inference spends its time (kernels timed one by one)"
 SEMGAN_CUDA_REQUIRE=1 SEMGAN_CUDA_PROFILE=1 ./kernels-cuda.test -test.run '^$' -test.bench GeneratorInfer256 -test.benchtime 2x -test.timeout 60s 2>&1 | grep -v '^\(goos\|goarch\|pkg\|cpu\):' || status=1
 
+fi
+if want 3; then
 echo "== 3. PyTorch on the GPU"
 py=${PYTHON:-python3}
 if "$py" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
@@ -128,6 +148,8 @@ else
 	: >torch.log
 fi
 
+fi
+if want 4; then
 echo "== 4. semgan beside PyTorch, case by case (ratio = PyTorch seconds / semgan seconds)"
 # bench.log lines: BenchmarkX/prec-16  N  ns/op  [metric unit]...
 # torch.log lines: {"name": "X", "precision": "prec", "seconds": s} or an error.
@@ -160,6 +182,17 @@ awk '
 # about 4.2e12 exp/s).
 grep -E 'Attention256/.*Gexp/s' bench.log | awk '{for (i = 1; i < NF; i++) if ($(i+1) == "Gexp/s") printf "%s: %.0f Gexp/s, %.0f%% of 4182 Gexp/s (132 SMs x 16/clock x 1.98 GHz)\n", $1, $i, 100 * $i / 4182}'
 grep 'TFLOP/s' bench.log || true
+fi
+if want 5; then
+echo "== 5. the quick demo on the GPU in each precision (1000 iterations, same seed; docs/precision.md has the CPU's)"
+if [ -x ./horse2zebra ]; then
+	for prec in fp32 tf32 bf16; do
+		timeout 100 ./horse2zebra demo -device cuda -precision "$prec" -iters 1000 -decay 400 -minutes 0 \
+			-out "demo-$prec" </dev/null >"demo-$prec.log" 2>&1 || status=1
+		echo "$prec: $(tr -d '\n ' <"demo-$prec/metrics.json" 2>/dev/null || tail -n 2 "demo-$prec.log")"
+	done
+fi
+fi
 echo "exit status $status (0: all kernel tests passed and everything ran)"
 exit $status
 EOF
