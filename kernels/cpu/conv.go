@@ -45,10 +45,14 @@ func convTile(k, s int) int {
 // length.
 func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 	must("ConvForward", p.CheckForward(ln(x), ln(w), ln(bias), ln(y)))
-	// The paths for few outputs read x in place, so they serve FP32 only;
-	// the others round operands as they pack them.
-	if p.OutC < packMR && p.StrideW == 1 && p.OutW() >= 16 && axpy4Kernel != nil && p.Precision == kernels.FP32 {
-		convForwardFewOutputs(p, x, w, bias, y)
+	if p.OutC < packMR && p.StrideW == 1 && p.OutW() >= 16 && axpy4Kernel != nil {
+		// It reads x and w in place: outside FP32 it reads rounded
+		// copies, each element of which serves OutC*KH*KW products.
+		rx, releaseX := roundedScratch(p.Precision, x)
+		defer releaseX()
+		rw, releaseW := roundedScratch(p.Precision, w)
+		defer releaseW()
+		convForwardFewOutputs(p, rx, rw, bias, y)
 		return
 	}
 	if !pointwise(p) && microKernel != nil {
@@ -225,8 +229,13 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 	if dw == nil {
 		return
 	}
-	if p.OutC < packMR && p.StrideW == 1 && dot4Kernel != nil && p.Precision == kernels.FP32 {
-		convFilterFewOutputs(p, x, dy, dw)
+	if p.OutC < packMR && p.StrideW == 1 && dot4Kernel != nil {
+		// As in ConvForward, rounded copies outside FP32.
+		rx, releaseX := roundedScratch(p.Precision, x)
+		defer releaseX()
+		rdy, releaseDy := roundedScratch(p.Precision, dy)
+		defer releaseDy()
+		convFilterFewOutputs(p, rx, rdy, dw)
 		return
 	}
 	k := p.InC * p.KH * p.KW

@@ -206,15 +206,14 @@ func roundedCopy(prec kernels.Precision, trans bool, rows, cols int, x []float32
 	for i := range rows {
 		d := dst[i*cols : (i+1)*cols]
 		if !trans {
-			for j, v := range x[i*ld : i*ld+cols] {
-				d[j] = prec.Round(v)
-			}
+			copy(d, x[i*ld:i*ld+cols])
 			continue
 		}
 		for j := range d {
-			d[j] = prec.Round(x[j*ld+i])
+			d[j] = x[j*ld+i]
 		}
 	}
+	roundSlice(prec, dst)
 	return dst
 }
 

@@ -131,7 +131,7 @@ func (g *packedProduct) run(c []float32, ldc, w int) {
 			kb := min(packKC, g.k-p0)
 			parallelChunks(colPanels, min(w, colPanels), func(_, lo, hi int) {
 				g.packB(p0, j0+lo*packNR, kb, min(hi*packNR, nb)-lo*packNR, bp[lo*packNR*kb:])
-				g.prec.RoundSlice(bp[lo*packNR*kb : hi*packNR*kb])
+				roundSlice(g.prec, bp[lo*packNR*kb:hi*packNR*kb])
 			})
 			accumulate := p0 > 0 || !g.overwrite
 			parallelChunks(rowPanels, w, func(_, lo, hi int) {
@@ -221,10 +221,17 @@ func gemmPacked(prec kernels.Precision, transA, transB bool, m, n, k int, alpha 
 // panel q holds, for each p < kb, the packMR values of rows
 // i0+q*packMR ... at dst[q*packMR*kb + p*packMR + r]. Rows past mb are 0.
 // In a precision other than FP32 each value is alpha*prec.Round(op(A)):
-// rounded before it is scaled.
+// rounded before it is scaled, in one pass over the packed panels.
 func packA(prec kernels.Precision, transA bool, alpha float32, a []float32, lda, i0, p0, mb, kb int, dst []float32) {
 	if prec != kernels.FP32 {
-		packARounded(prec, transA, alpha, a, lda, i0, p0, mb, kb, dst)
+		packA(kernels.FP32, transA, 1, a, lda, i0, p0, mb, kb, dst)
+		panels := dst[:roundUp(mb, packMR)*kb]
+		roundSlice(prec, panels)
+		if alpha != 1 {
+			for i := range panels {
+				panels[i] *= alpha
+			}
+		}
 		return
 	}
 	for q := 0; q*packMR < mb; q++ {
@@ -267,28 +274,6 @@ func packA(prec kernels.Precision, transA bool, alpha float32, a []float32, lda,
 			src := a[(i+r)*lda+p0+head : (i+r)*lda+p0+kb]
 			for p, v := range src {
 				panel[(head+p)*packMR+r] = alpha * v
-			}
-		}
-	}
-}
-
-// packARounded is packA in a precision other than FP32, one value at a
-// time.
-func packARounded(prec kernels.Precision, transA bool, alpha float32, a []float32, lda, i0, p0, mb, kb int, dst []float32) {
-	for q := 0; q*packMR < mb; q++ {
-		panel := dst[q*packMR*kb : (q+1)*packMR*kb]
-		for r := range packMR {
-			i := i0 + q*packMR + r
-			for p := range kb {
-				v := float32(0)
-				switch {
-				case i >= i0+mb:
-				case transA:
-					v = alpha * prec.Round(a[(p0+p)*lda+i])
-				default:
-					v = alpha * prec.Round(a[i*lda+p0+p])
-				}
-				panel[p*packMR+r] = v
 			}
 		}
 	}
