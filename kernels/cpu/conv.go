@@ -40,19 +40,20 @@ func convTile(k, s int) int {
 //	y[n,o,oh,ow] = bias[o] + sum_{c,kh,kw} w[o,c,kh,kw] * x[n,c,oh*SH-PH+kh,ow*SW-PW+kw]
 //
 // with x taken as 0 outside the image, and w and x rounded with
-// p.Precision.Round. Tiles of output pixels of every image are spread over
-// goroutines. ConvForward panics if p is invalid or a slice has the wrong
-// length.
+// p.Precision.Round: outside FP32 every path multiplies rounded copies of
+// x and w (roundedScratch), one pass over each, whose elements serve
+// OutC*KH*KW and N*OutH*OutW products; rounding the patch panels instead,
+// where every element of x appears KH*KW times, costs more. Tiles of
+// output pixels of every image are spread over goroutines. ConvForward
+// panics if p is invalid or a slice has the wrong length.
 func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 	must("ConvForward", p.CheckForward(ln(x), ln(w), ln(bias), ln(y)))
+	x, releaseX := roundedScratch(p.Precision, x)
+	defer releaseX()
+	w, releaseW := roundedScratch(p.Precision, w)
+	defer releaseW()
 	if p.OutC < packMR && p.StrideW == 1 && p.OutW() >= 16 && axpy4Kernel != nil {
-		// It reads x and w in place: outside FP32 it reads rounded
-		// copies, each element of which serves OutC*KH*KW products.
-		rx, releaseX := roundedScratch(p.Precision, x)
-		defer releaseX()
-		rw, releaseW := roundedScratch(p.Precision, w)
-		defer releaseW()
-		convForwardFewOutputs(p, rx, rw, bias, y)
+		convForwardFewOutputs(p, x, w, bias, y)
 		return
 	}
 	if !pointwise(p) && microKernel != nil {
@@ -90,7 +91,7 @@ func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 				beta = 1
 			}
 			// y tile [OutC, ns] (row stride S) = w [OutC, K] * col [K, ns] (+ bias).
-			gemmOn(p.Precision, inner, false, false, p.OutC, ns, k, 1, w, k, cb, ldc, beta, yt, s, nil)
+			gemmOn(kernels.FP32, inner, false, false, p.OutC, ns, k, 1, w, k, cb, ldc, beta, yt, s, nil)
 		}
 	})
 }
@@ -119,8 +120,8 @@ func convForwardImplicit(p kernels.ConvParams, x, w, bias, y []float32) {
 			if bias != nil {
 				fillBias(yt, s, nb, bias)
 			}
-			g := packedProduct{m: p.OutC, n: nb, k: k, overwrite: bias == nil, prec: p.Precision,
-				packA: func(i0, p0, mb, kb int, dst []float32) { packA(p.Precision, false, 1, w, k, i0, p0, mb, kb, dst) },
+			g := packedProduct{m: p.OutC, n: nb, k: k, overwrite: bias == nil,
+				packA: func(i0, p0, mb, kb int, dst []float32) { packA(kernels.FP32, false, 1, w, k, i0, p0, mb, kb, dst) },
 				packB: func(p0, jb, kb, nbb int, dst []float32) { packPatches(p, xn, p0, j0+jb, kb, nbb, dst) },
 			}
 			g.run(yt, s, 1)
@@ -150,10 +151,15 @@ func fillBias(y []float32, s, n int, bias []float32) {
 // output_padding) get nothing added. For each image and group of input
 // channels, col = w^T dy is computed tile by tile and scattered back into dx
 // (col2im); groups write disjoint planes of dx and run on separate
-// goroutines. dy and w are rounded with p.Precision.Round. ConvBackwardData panics if p is invalid or a slice has the
-// wrong length.
+// goroutines. dy and w are rounded with p.Precision.Round, into copies as
+// in ConvForward. ConvBackwardData panics if p is invalid or a slice has
+// the wrong length.
 func ConvBackwardData(p kernels.ConvParams, dy, w, dx []float32) {
 	must("ConvBackwardData", p.CheckBackwardData(ln(dy), ln(w), ln(dx)))
+	dy, releaseDy := roundedScratch(p.Precision, dy)
+	defer releaseDy()
+	w, releaseW := roundedScratch(p.Precision, w)
+	defer releaseW()
 	// The implicit GEMM has InC rows and packs OutC*taps patch values
 	// per pixel; col = w^T dy has InC*KH*KW rows and scatters them back.
 	// Per multiply-add the first moves data in proportion to 1/InC, the
@@ -183,12 +189,12 @@ func ConvBackwardData(p kernels.ConvParams, dy, w, dx []float32) {
 				ns := min(tile, s-s0)
 				if direct {
 					// dx[n, c0:c1, tile] += w[:, c0:c1]^T * dy tile.
-					gemmSerial(p.Precision, true, false, rows, ns, p.OutC, 1, w[c0:], k,
+					gemmSerial(kernels.FP32, true, false, rows, ns, p.OutC, 1, w[c0:], k,
 						dy[n*yImg+s0:], s, 1, dx[n*xImg+c0*s+s0:], s, nil)
 					continue
 				}
 				// col [rows, ns] = w[:, c0*kk : c1*kk]^T [rows, OutC] * dy tile [OutC, ns].
-				gemmSerial(p.Precision, true, false, rows, ns, p.OutC, 1, w[c0*kk:], k,
+				gemmSerial(kernels.FP32, true, false, rows, ns, p.OutC, 1, w[c0*kk:], k,
 					dy[n*yImg+s0:], s, 0, col, ns, nil)
 				col2im(p, dx[n*xImg:(n+1)*xImg], c0, c1, s0, ns, col)
 			}
@@ -202,8 +208,8 @@ func ConvBackwardData(p kernels.ConvParams, dy, w, dx []float32) {
 //	dw[o,c,kh,kw] += sum_{n,oh,ow} dy[n,o,oh,ow] * x[n,c,oh*SH-PH+kh,ow*SW-PW+kw]
 //	dbias[o]      += sum_{n,oh,ow} dy[n,o,oh,ow]
 //
-// with x and dy rounded with p.Precision.Round in the sum of dw (dbias is
-// exact). Either dw or dbias may be nil. With fewer than packMR output channels and
+// with x and dy rounded with p.Precision.Round in the sum of dw, into
+// copies as in ConvForward (dbias is exact). Either dw or dbias may be nil. With fewer than packMR output channels and
 // horizontal stride 1, dw comes from dot products of rows
 // (convFilterFewOutputs). Otherwise tiles of every image are spread over
 // goroutines, each accumulating dw += dy_tile col^T into its own partial sum
@@ -229,13 +235,12 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 	if dw == nil {
 		return
 	}
+	x, releaseX := roundedScratch(p.Precision, x)
+	defer releaseX()
+	dy, releaseDy := roundedScratch(p.Precision, dy)
+	defer releaseDy()
 	if p.OutC < packMR && p.StrideW == 1 && dot4Kernel != nil {
-		// As in ConvForward, rounded copies outside FP32.
-		rx, releaseX := roundedScratch(p.Precision, x)
-		defer releaseX()
-		rdy, releaseDy := roundedScratch(p.Precision, dy)
-		defer releaseDy()
-		convFilterFewOutputs(p, rx, rdy, dw)
+		convFilterFewOutputs(p, x, dy, dw)
 		return
 	}
 	k := p.InC * p.KH * p.KW
@@ -274,8 +279,8 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 				// dw [OutC, K] += dy tile [OutC, ns] * patches^T [ns, K], the
 				// patches packed from the image (packPatchesT).
 				xn := x[n*xImg : (n+1)*xImg]
-				g := packedProduct{m: p.OutC, n: k, k: ns, prec: p.Precision,
-					packA: func(i0, p0, mb, kb int, dst []float32) { packA(p.Precision, false, 1, dyt, s, i0, p0, mb, kb, dst) },
+				g := packedProduct{m: p.OutC, n: k, k: ns,
+					packA: func(i0, p0, mb, kb int, dst []float32) { packA(kernels.FP32, false, 1, dyt, s, i0, p0, mb, kb, dst) },
 					packB: func(p0, j0, kb, nb int, dst []float32) { packPatchesT(p, xn, s0+p0, j0, kb, nb, dst) },
 				}
 				g.run(partial[chunk], k, 1)
@@ -288,7 +293,7 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 				im2col(p, x[n*xImg:(n+1)*xImg], 0, p.InC, s0, ns, col)
 			}
 			// dw [OutC, K] += dy tile [OutC, ns] (row stride S) * col^T [ns, K].
-			gemmSerial(p.Precision, false, true, p.OutC, k, ns, 1, dyt, s, cb, ldc, 1, partial[chunk], k, &gs)
+			gemmSerial(kernels.FP32, false, true, p.OutC, k, ns, 1, dyt, s, cb, ldc, 1, partial[chunk], k, &gs)
 		}
 	})
 	addPartials(dw, partial, func(s *[]float32) []float32 { return *s })

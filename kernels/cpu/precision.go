@@ -3,9 +3,10 @@ package cpu
 import "github.com/semgan/semgan/kernels"
 
 // Operands are rounded to the precision of a product (kernels.Precision)
-// where they are packed: the GEMM's A and B panels, the convolutions'
-// patch panels. The paths that read an operand in place (few rows or
-// output channels, the pure-Go GEMM) multiply rounded copies instead.
+// where the GEMM packs them into its A and B panels; its paths that read
+// an operand in place (few rows, pure Go) multiply rounded copies. The
+// convolutions round copies of their inputs once (roundedScratch), which
+// costs less than rounding patch panels that hold each input KH*KW times.
 
 // roundSlice rounds xs in place with p.Round: a loop per precision, so
 // that the rounding is inlined (p.Round is a call per element).
