@@ -3,6 +3,8 @@ package gan
 import (
 	"fmt"
 	"sort"
+
+	"github.com/semgan/semgan/kernels"
 )
 
 // Config holds every setting of a training run. Presets give the published
@@ -42,6 +44,13 @@ type Config struct {
 	DSteps int
 	// Seed makes a run reproducible.
 	Seed uint64
+	// Precision is the precision of the products (convolutions,
+	// attention) the run trains in; checkpoints record it (as "fp32",
+	// "tf32" or "bf16"; one without it was FP32). Neither the Trainer nor
+	// the networks apply it: the process-wide setting is the caller's
+	// (tensor.SetPrecision), as the horse2zebra command sets it from
+	// here for training and from a checkpoint for translation.
+	Precision kernels.Precision
 }
 
 var presets = map[string]Config{
@@ -95,6 +104,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("gan: Adam betas must be in [0, 1) (beta1 %g, beta2 %g)", c.Beta1, c.Beta2)
 	case c.LambdaCycle < 0 || c.LambdaIdentity < 0 || c.LambdaSem < 0:
 		return fmt.Errorf("gan: loss weights must not be negative")
+	case c.Precision.Validate() != nil:
+		return fmt.Errorf("gan: %w", c.Precision.Validate())
 	}
 	return nil
 }

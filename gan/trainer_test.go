@@ -1,6 +1,7 @@
 package gan_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -8,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/semgan/semgan/gan"
+	"github.com/semgan/semgan/kernels"
 	"github.com/semgan/semgan/nn"
+	"github.com/semgan/semgan/nn/safetensors"
 	"github.com/semgan/semgan/tensor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -212,4 +215,29 @@ func TestMaxAbsWeight(t *testing.T) {
 	w, name = tr.MaxAbsWeight()
 	assert.Equal(t, float32(6.5e33), float32(w))
 	assert.Equal(t, "D_B."+tr.DB.Parameters()[0].Name, name)
+}
+
+// TestCheckpointKeepsPrecision checks that a checkpoint's metadata records
+// the run's precision by name and that loading restores it, and that a
+// checkpoint's config written before there was a precision reads as FP32.
+func TestCheckpointKeepsPrecision(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Precision = kernels.BF16
+	tr, err := gan.NewTrainer(cfg, 3)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "latest.safetensors")
+	require.NoError(t, tr.SaveCheckpoint(path))
+	f, err := safetensors.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, f.Metadata["config"], `"Precision":"bf16"`)
+	back, err := gan.LoadCheckpoint(path, 3)
+	require.NoError(t, err)
+	assert.Equal(t, kernels.BF16, back.Config.Precision)
+
+	var old gan.Config
+	require.NoError(t, json.Unmarshal([]byte(`{"NGF":8,"Seed":3}`), &old))
+	assert.Equal(t, kernels.FP32, old.Precision)
+	assert.Error(t, json.Unmarshal([]byte(`{"Precision":"fp8"}`), &old))
+	cfg.Precision = 9
+	assert.ErrorContains(t, cfg.Validate(), "unknown precision 9")
 }

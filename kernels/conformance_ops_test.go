@@ -8,15 +8,40 @@ import (
 	"github.com/semgan/semgan/kernels/internal/naive"
 )
 
+// The tolerances of the ops with products in each precision. A product of
+// two operands rounded to TF32 (11 significant bits) or BF16 (8) is exact
+// in float32, so GEMM and convolution, whose reference rounds the same
+// operands, differ from it only in the order of float32 sums, as in FP32:
+// one tolerance serves every precision, gradients included (they are
+// checked at rounded inputs with rounded output gradients, see op.prec),
+// and it is far below what rounding moves a result
+// (TestConformanceCatchesIgnoredPrecision). Attention rounds its weights
+// P, which the reference computes in float64 and normalises before
+// rounding, where a kernel rounds exp(s - m) and divides by the sum
+// afterwards (or rounds P recomputed in float32 in the backward pass):
+// each weight may differ by 2u (u = 2^-11 for TF32, 2^-8 for BF16), so o,
+// a weighted mean of v in [-1, 1), by 2u, and the gradients by 10 times
+// that. lse involves no rounded weight: float32 arithmetic on exact
+// products keeps it within 2e-6.
+
+// unitRoundoff is u, half the spacing of the values of precision p near 1
+// (0 for FP32).
+func unitRoundoff(p kernels.Precision) float64 {
+	return map[kernels.Precision]float64{kernels.TF32: 0x1p-11, kernels.BF16: 0x1p-8}[p]
+}
+
 // conformanceOps returns the cases of the conformance test: every op of
-// kernels.Backend on a few odd shapes.
+// kernels.Backend on a few odd shapes, those with products in every
+// precision.
 func conformanceOps() []op {
 	var ops []op
-	for _, p := range []kernels.GemmParams{
+	for _, p := range withPrecisions([]kernels.GemmParams{
 		{M: 7, N: 5, K: 3, Alpha: 1, Batch: 1, StrideA: 21, StrideB: 15, StrideC: 35},
 		{M: 13, N: 70, K: 9, TransA: true, Alpha: 0.5, Beta: 1.5, Batch: 2, StrideA: 117, StrideB: 0, StrideC: 910},
 		{M: 3, N: 4, K: 66, TransB: true, Alpha: -1, Beta: 0.25, Batch: 3, StrideA: 198, StrideB: 264, StrideC: 12},
-	} {
+	}, func(p *kernels.GemmParams) *kernels.Precision { return &p.Precision }) {
+		p32 := p
+		p32.Precision = kernels.FP32
 		ops = append(ops, op{
 			name: fmt.Sprintf("Gemm %v", p),
 			in:   []int{p.ALen(), p.BLen(), p.CLen()},
@@ -25,19 +50,25 @@ func conformanceOps() []op {
 				be.Copy(out[0], in[2])
 				be.Gemm(p, in[0], in[1], out[0])
 			},
-			ref: func(in [][]float64) [][]float64 { return [][]float64{naive.Gemm(p, in[0], in[1], in[2])} },
-			tol: 1e-5,
+			ref:  func(in [][]float64) [][]float64 { return [][]float64{naive.Gemm(p, in[0], in[1], in[2])} },
+			tol:  1e-5,
+			prec: p.Precision,
+			exact: func(in [][]float64) [][]float64 {
+				return [][]float64{naive.Gemm(p32, in[0], in[1], in[2])}
+			},
 		})
 	}
 
-	for _, p := range []kernels.ConvParams{
+	for _, p := range withPrecisions([]kernels.ConvParams{
 		{N: 2, InC: 3, InH: 7, InW: 6, OutC: 5, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
 		{N: 1, InC: 2, InH: 9, InW: 11, OutC: 3, KH: 4, KW: 4, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
 		{N: 3, InC: 4, InH: 5, InW: 5, OutC: 2, KH: 1, KW: 1, StrideH: 1, StrideW: 1},
 		{N: 1, InC: 1, InH: 8, InW: 7, OutC: 4, KH: 7, KW: 7, StrideH: 1, StrideW: 1, PadH: 3, PadW: 3},
-	} {
+	}, func(p *kernels.ConvParams) *kernels.Precision { return &p.Precision }) {
+		p32 := p
+		p32.Precision = kernels.FP32
 		ops = append(ops, op{
-			name: "Conv " + p.String(),
+			name: fmt.Sprintf("Conv %v %v", p, p.Precision),
 			in:   []int{p.XLen(), p.WLen(), p.OutC},
 			out:  []int{p.YLen()},
 			run: func(be kernels.Backend, in, out []kernels.Buffer) {
@@ -49,7 +80,11 @@ func conformanceOps() []op {
 				be.ConvBackwardFilter(p, in[0], dout[0], din[1], din[2])
 			},
 			diff: []bool{true, true, true}, douts: 1,
-			tol: 1e-5,
+			tol:  1e-5,
+			prec: p.Precision,
+			exact: func(in [][]float64) [][]float64 {
+				return [][]float64{naive.Conv(p32, in[0], in[1], in[2])}
+			},
 		})
 	}
 
@@ -133,12 +168,15 @@ func conformanceOps() []op {
 		}
 	}
 
-	for _, p := range []kernels.AttentionParams{
+	for _, p := range withPrecisions([]kernels.AttentionParams{
 		{Batch: 2, Dk: 3, Dv: 5, Nq: 7, Nk: 9, Scale: 0.7},
 		{Batch: 1, Dk: 8, Dv: 4, Nq: 33, Nk: 40, Scale: 1},
-	} {
+	}, func(p *kernels.AttentionParams) *kernels.Precision { return &p.Precision }) {
+		p32 := p
+		p32.Precision = kernels.FP32
+		tol := max(1e-5, 2*unitRoundoff(p.Precision))
 		ops = append(ops, op{
-			name: "Attention " + p.String(),
+			name: fmt.Sprintf("Attention %v %v", p, p.Precision),
 			in:   []int{p.QLen(), p.KLen(), p.VLen()},
 			out:  []int{p.OLen(), p.LSELen()},
 			run: func(be kernels.Backend, in, out []kernels.Buffer) {
@@ -152,7 +190,13 @@ func conformanceOps() []op {
 				be.AttentionBackward(p, in[0], in[1], in[2], out[0], out[1], dout[0], din[0], din[1], din[2])
 			},
 			diff: []bool{true, true, true}, douts: 1,
-			tol: 1e-5,
+			tol:    tol,
+			outTol: []float64{tol, 2e-6},
+			prec:   p.Precision,
+			exact: func(in [][]float64) [][]float64 {
+				o, lse := naive.Attention(p32, in[0], in[1], in[2])
+				return [][]float64{o, lse}
+			},
 		})
 	}
 
@@ -317,4 +361,17 @@ func conformanceOps() []op {
 		tol: 1e-6,
 	})
 	return ops
+}
+
+// withPrecisions returns every case in every precision, precision after
+// precision; prec points at a case's precision field.
+func withPrecisions[P any](cases []P, prec func(*P) *kernels.Precision) []P {
+	var out []P
+	for _, p := range kernels.Precisions {
+		for _, c := range cases {
+			*prec(&c) = p
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -15,7 +15,10 @@ import (
 // of kernels.Backend, on every backend registered in the test binary (cpu;
 // cuda too under tag cuda or cudaemu, see conformance_cuda_test.go), on odd
 // shapes, against the plain float64 loops of kernels/internal/naive; and
-// every backward op against central differences of the same loops.
+// every backward op against central differences of the same loops. The
+// ops with products (GEMM, convolution, attention) are checked in every
+// precision: the reference rounds the same operands (see
+// conformanceOps for the tolerances).
 
 // op is one case of the conformance test.
 type op struct {
@@ -35,6 +38,18 @@ type op struct {
 	// gen, if set, draws input i of n elements (default: uniform [-1, 1)).
 	gen func(r *rand.Rand, i, n int) []float32
 	tol float64 // atol = rtol of the forward check; the gradients get 10x
+	// outTol, where set, is the tolerance of each output of the forward
+	// check instead of tol.
+	outTol []float64
+	// prec is the precision of the op's products (FP32 for ops without).
+	// Outside FP32 ref rounds operands and so is piecewise constant:
+	// gradients are then checked against central differences of exact
+	// (ref in FP32) at the rounded inputs, with gradients of the outputs
+	// drawn already rounded, so that a backward pass that rounds its
+	// operands computes the same products. exact is set for every op
+	// with products.
+	prec  kernels.Precision
+	exact func(in [][]float64) [][]float64
 }
 
 // uniform returns n values uniform in [lo, hi).
@@ -78,7 +93,7 @@ func backends(t *testing.T) []kernels.Backend {
 }
 
 // check runs o on be and compares it with its reference.
-func (o op) check(t *testing.T, be kernels.Backend, seed uint64) {
+func (o op) check(t testing.TB, be kernels.Backend, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 0xc0ffee))
 	ins := make([][]float32, len(o.in))
 	inBufs := make([]kernels.Buffer, len(o.in))
@@ -102,7 +117,11 @@ func (o op) check(t *testing.T, be kernels.Backend, seed uint64) {
 	}
 	want := o.ref(in64)
 	for k := range o.out {
-		kerneltest.CloseTo(t, fmt.Sprintf("%s output %d", o.name, k), download(be, outBufs[k]), want[k], o.tol, o.tol)
+		tol := o.tol
+		if k < len(o.outTol) {
+			tol = o.outTol[k]
+		}
+		kerneltest.CloseTo(t, fmt.Sprintf("%s output %d", o.name, k), download(be, outBufs[k]), want[k], tol, tol)
 	}
 	if o.grad == nil {
 		return
@@ -111,6 +130,7 @@ func (o op) check(t *testing.T, be kernels.Backend, seed uint64) {
 	doutBufs := make([]kernels.Buffer, o.douts)
 	for k := range douts {
 		douts[k] = uniform(r, o.out[k], -1, 1)
+		o.prec.RoundSlice(douts[k])
 		doutBufs[k] = upload(be, douts[k])
 	}
 	dins := make([][]float32, len(o.in))
@@ -124,9 +144,18 @@ func (o op) check(t *testing.T, be kernels.Backend, seed uint64) {
 	defer freeAll(be, doutBufs, dinBufs)
 	o.grad(be, inBufs, outBufs, doutBufs, dinBufs)
 	// loss(in) = sum_k <dout[k], ref(in)[k]>, differentiated centrally.
+	ref := o.ref
+	if o.prec != kernels.FP32 {
+		ref = o.exact
+		for i := range ins {
+			r := append([]float32(nil), ins[i]...)
+			o.prec.RoundSlice(r)
+			in64[i] = f64(r)
+		}
+	}
 	loss := func() float64 {
 		var s float64
-		for k, y := range o.ref(in64)[:o.douts] {
+		for k, y := range ref(in64)[:o.douts] {
 			for j, v := range y {
 				s += float64(douts[k][j]) * v
 			}
@@ -201,5 +230,77 @@ func TestConformance(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// ignoresPrecision is a backend that computes every product in FP32
+// whatever precision it is asked for.
+type ignoresPrecision struct{ kernels.Backend }
+
+func (b ignoresPrecision) Gemm(p kernels.GemmParams, a, bb, c kernels.Buffer) {
+	p.Precision = kernels.FP32
+	b.Backend.Gemm(p, a, bb, c)
+}
+
+func (b ignoresPrecision) ConvForward(p kernels.ConvParams, x, w, bias, y kernels.Buffer) {
+	p.Precision = kernels.FP32
+	b.Backend.ConvForward(p, x, w, bias, y)
+}
+
+func (b ignoresPrecision) ConvBackwardData(p kernels.ConvParams, dy, w, dx kernels.Buffer) {
+	p.Precision = kernels.FP32
+	b.Backend.ConvBackwardData(p, dy, w, dx)
+}
+
+func (b ignoresPrecision) ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias kernels.Buffer) {
+	p.Precision = kernels.FP32
+	b.Backend.ConvBackwardFilter(p, x, dy, dw, dbias)
+}
+
+func (b ignoresPrecision) AttentionForward(p kernels.AttentionParams, q, k, v, o, lse kernels.Buffer) {
+	p.Precision = kernels.FP32
+	b.Backend.AttentionForward(p, q, k, v, o, lse)
+}
+
+func (b ignoresPrecision) AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, dv kernels.Buffer) {
+	p.Precision = kernels.FP32
+	b.Backend.AttentionBackward(p, q, k, v, o, lse, do, dq, dk, dv)
+}
+
+// failures is a testing.TB that counts the errors reported to it instead
+// of failing the test.
+type failures struct {
+	testing.TB
+	n int
+}
+
+func (f *failures) Errorf(string, ...any) { f.n++ }
+func (f *failures) Logf(string, ...any)   {}
+func (f *failures) Helper()               {}
+
+// TestConformanceCatchesIgnoredPrecision runs the conformance cases of the
+// ops with products in TF32 and BF16 on a CPU backend that computes them
+// in FP32: each case must fail, so the tolerances of the conformance test
+// are tight enough to tell a backend that ignores the precision, and the
+// FP32 cases (the same backend, the precision it does honour) must pass.
+func TestConformanceCatchesIgnoredPrecision(t *testing.T) {
+	cpu, err := kernels.Open("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := ignoresPrecision{cpu}
+	for i, o := range conformanceOps() {
+		if o.exact == nil {
+			continue // no products
+		}
+		f := &failures{TB: t}
+		o.check(f, be, uint64(i))
+		switch {
+		case o.prec == kernels.FP32 && f.n > 0:
+			t.Errorf("%s: %d mismatches in FP32", o.name, f.n)
+		case o.prec != kernels.FP32 && f.n == 0:
+			t.Errorf("%s: computed in FP32, it passes the check", o.name)
+		}
+		t.Logf("%s: %d mismatches", o.name, f.n)
 	}
 }

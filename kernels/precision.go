@@ -118,3 +118,22 @@ func RoundBF16(x float32) float32 {
 	}
 	return math.Float32frombits((b + 0x7fff + (b>>16)&1) &^ 0xffff)
 }
+
+// MarshalText returns the precision's name, so that a precision reads as
+// "tf32" in JSON. It fails for a precision that is not one of Precisions.
+func (p Precision) MarshalText() ([]byte, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return []byte(p.String()), nil
+}
+
+// UnmarshalText sets p to the precision named text, as ParsePrecision.
+func (p *Precision) UnmarshalText(text []byte) error {
+	q, err := ParsePrecision(string(text))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
+}

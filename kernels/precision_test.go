@@ -99,3 +99,23 @@ func TestParsePrecision(t *testing.T) {
 		t.Error("a GEMM with precision 9 validated")
 	}
 }
+
+func TestPrecisionText(t *testing.T) {
+	for _, p := range Precisions {
+		b, err := p.MarshalText()
+		if err != nil || string(b) != p.String() {
+			t.Errorf("%v.MarshalText() = %q, %v", p, b, err)
+		}
+		var q Precision
+		if err := q.UnmarshalText(b); err != nil || q != p {
+			t.Errorf("UnmarshalText(%q) = %v, %v", b, q, err)
+		}
+	}
+	if _, err := Precision(5).MarshalText(); err == nil {
+		t.Error("Precision(5).MarshalText() gave no error")
+	}
+	var q Precision
+	if err := q.UnmarshalText([]byte("fp8")); err == nil {
+		t.Error(`UnmarshalText("fp8") gave no error`)
+	}
+}

@@ -10,7 +10,8 @@ func attentionParams(op string, q, k, v *Tensor, scale float32) kernels.Attentio
 	mustRank(op, "q", q, 3)
 	mustRank(op, "k", k, 3)
 	mustRank(op, "v", v, 3)
-	p := kernels.AttentionParams{Batch: q.shape[0], Dk: q.shape[1], Nq: q.shape[2], Dv: v.shape[1], Nk: k.shape[2], Scale: scale}
+	p := kernels.AttentionParams{Batch: q.shape[0], Dk: q.shape[1], Nq: q.shape[2], Dv: v.shape[1], Nk: k.shape[2],
+		Scale: scale, Precision: PrecisionOn(q.dev)}
 	if k.shape[0] != p.Batch || v.shape[0] != p.Batch || k.shape[1] != p.Dk || v.shape[2] != p.Nk {
 		panic(fmt.Sprintf("tensor: %s: q %v, k %v, v %v (want [B, Dk, Nq], [B, Dk, Nk], [B, Dv, Nk])", op, q.shape, k.shape, v.shape))
 	}

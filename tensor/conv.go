@@ -31,6 +31,7 @@ func convParams(op string, x, w *Tensor, o ConvOpts) kernels.ConvParams {
 		N: x.shape[0], InC: x.shape[1], InH: x.shape[2], InW: x.shape[3],
 		OutC: w.shape[0], KH: w.shape[2], KW: w.shape[3],
 		StrideH: o.stride(), StrideW: o.stride(), PadH: o.Padding, PadW: o.Padding,
+		Precision: PrecisionOn(x.dev),
 	}
 	if err := p.Validate(); err != nil {
 		panic(fmt.Sprintf("tensor: %s: input %v, weight %v: %v", op, x.shape, w.shape, err))
@@ -92,6 +93,7 @@ func transposedParams(op string, x, w *Tensor, o ConvOpts) kernels.ConvParams {
 		N: x.shape[0], InC: w.shape[1], InH: oh, InW: ow,
 		OutC: w.shape[0], KH: w.shape[2], KW: w.shape[3],
 		StrideH: s, StrideW: s, PadH: o.Padding, PadW: o.Padding,
+		Precision: PrecisionOn(x.dev),
 	}
 	if err := p.Validate(); err != nil || p.OutH() != x.shape[2] || p.OutW() != x.shape[3] {
 		panic(fmt.Sprintf("tensor: %s: input %v, weight %v, %+v give no valid output", op, x.shape, w.shape, o))

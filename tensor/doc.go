@@ -19,5 +19,9 @@
 //
 //	tensor: Conv2d: input [1 3 64 64] vs weight [64 4 7 7]
 //
+// The products (convolutions, attention, MatMul) use the precision that
+// PrecisionOn returns for their device: SetPrecision's, process-wide, or
+// the device's default.
+//
 // Dimension letters: N batch, C channels, H height, W width, S = H*W.
 package tensor

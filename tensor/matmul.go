@@ -8,7 +8,8 @@ import (
 
 // MatMul returns op(a) op(b) for matrices [M, K] x [K, N], or batched
 // [B, M, K] x [B, K, N], where op transposes the last two dimensions when
-// transA or transB is set.
+// transA or transB is set. The product is computed in PrecisionOn(a's
+// device).
 func MatMul(a, b *Tensor, transA, transB bool) *Tensor {
 	p := matmulParams("MatMul", a, b, transA, transB)
 	shape := []int{p.M, p.N}
@@ -52,5 +53,5 @@ func matmulParams(op string, a, b *Tensor, transA, transB bool) kernels.GemmPara
 		batch = a.shape[0]
 	}
 	return kernels.GemmParams{TransA: transA, TransB: transB, M: m, N: n, K: k, Alpha: 1,
-		Batch: batch, StrideA: m * k, StrideB: k * n, StrideC: m * n}
+		Batch: batch, StrideA: m * k, StrideB: k * n, StrideC: m * n, Precision: PrecisionOn(a.dev)}
 }

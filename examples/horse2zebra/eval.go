@@ -26,6 +26,11 @@ func runEval(args []string) error {
 	if err != nil {
 		return err
 	}
+	p, err := checkpointPrecision(o.precision, o.set["precision"], tr.Config.Precision)
+	if err != nil {
+		return err
+	}
+	tensor.SetPrecision(p)
 	if err := checkSize(o.size, tr.Config.DLayers); err != nil {
 		return err
 	}

@@ -246,7 +246,7 @@ func TestTranslateWithPyTorchWeights(t *testing.T) {
 	w, h := imageSize(t, filepath.Join(out, "photo.png"))
 	assert.Equal(t, [2]int{19, 11}, [2]int{w, h})
 
-	g, err := loadGenerator(weights, "AtoB")
+	g, _, err := loadGenerator(weights, "AtoB")
 	require.NoError(t, err)
 	assert.Equal(t, gan.GeneratorConfig{InC: 3, OutC: 3, NGF: 4, Blocks: 2}, g.Config)
 }

@@ -47,6 +47,8 @@ type options struct {
 	workers, cacheMB int
 	// fidWeights is eval's -fid-weights: the FID Inception weights file.
 	fidWeights string
+	// precision is -precision: auto, fp32, tf32 or bf16.
+	precision string
 	// bounds are the numeric flags' ranges, checked by setup.
 	bounds bounds
 	// set holds the names of the flags given on the command line.
@@ -95,6 +97,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.out, "out", filepath.Join("out", "horse2zebra"), "output directory")
 	fs.BoolVar(&o.resume, "resume", false, "continue from OUT/checkpoints/latest.safetensors; -iters and -decay may extend its schedule, other model and loss flags must match the run's")
 	fs.StringVar(&o.device, "device", "cpu", "compute device: cpu, or cuda in a build with -tags cuda or cudaemu")
+	fs.StringVar(&o.precision, "precision", "auto", precisionUsage)
 	b.floatVar(fs, &o.minutes, "minutes", 0, 0, noMax, false, "", "stop training after this many minutes (0: no limit)")
 	b.intVar(fs, &o.sampleEvy, "sample-every", 100, 0, 1e8, "", "write a sample grid every N iterations (0: none but the final one)")
 	b.intVar(fs, &o.saveEvery, "save-every", 500, 0, 1e8, "", "keep a numbered checkpoint every N iterations (0: none; latest.safetensors is still written at the end and when stopped)")
@@ -160,6 +163,9 @@ func (o *options) apply(cfg gan.Config) (gan.Config, error) {
 	}
 	setFloat(&cfg.LambdaSem, o.lambdaSem)
 	cfg.Seed = o.seed
+	if cfg.Precision, err = parsePrecision(o.precision); err != nil {
+		return cfg, err
+	}
 	return cfg, cfg.Validate()
 }
 
@@ -289,6 +295,9 @@ func setup(name string, args []string, warn func(string)) (*options, dataset, er
 		}
 	}
 	if err := openDevice(o.device); err != nil {
+		return nil, dataset{}, err
+	}
+	if _, err := parsePrecision(o.precision); err != nil {
 		return nil, dataset{}, err
 	}
 	ds, err := o.dataset(warn)

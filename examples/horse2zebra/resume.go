@@ -14,16 +14,17 @@ var configFlag = map[string]string{
 	"LambdaCycle": "lambda-cycle", "LambdaIdentity": "lambda-idt", "LambdaSem": "lambda-sem",
 	"LRG": "lr-g", "LRD": "lr-d", "Beta1": "beta1", "Beta2": "beta2",
 	"Iters": "iters", "DecayIters": "decay", "Batch": "batch", "PoolSize": "pool",
-	"DSteps": "d-steps", "Seed": "seed",
+	"DSteps": "d-steps", "Seed": "seed", "Precision": "precision",
 }
 
 // resumeConfig returns the configuration a resumed run continues with: the
 // checkpoint's (saved, after step iterations) with the flags given on the
 // command line applied as they would be to a new run. Only the schedule
 // may change, and only grow: -iters and -decay may extend a run (its
-// learning rate then follows the new schedule from step on). Any other
+// learning rate then follows the new schedule from step on); and
+// -precision, given, replaces the checkpoint's precision. Any other
 // difference is an error naming the flag. note receives a line describing
-// an extension.
+// an extension or a new precision.
 func resumeConfig(o *options, saved gan.Config, step int, note func(string)) (gan.Config, error) {
 	base := saved
 	if o.set["preset"] {
@@ -34,6 +35,9 @@ func resumeConfig(o *options, saved gan.Config, step int, note func(string)) (ga
 	}
 	if !o.set["seed"] {
 		o.seed = saved.Seed
+	}
+	if !o.set["precision"] {
+		o.precision = saved.Precision.String()
 	}
 	want, err := o.apply(base)
 	if err != nil {
@@ -46,6 +50,10 @@ func resumeConfig(o *options, saved gan.Config, step int, note func(string)) (ga
 			continue
 		}
 		name := configFlag[field]
+		if field == "Precision" { // only when -precision is given
+			note(fmt.Sprintf("precision changed from the checkpoint's %v to %v", saved.Precision, want.Precision))
+			continue
+		}
 		if field == "Iters" || field == "DecayIters" {
 			if old, now := sv.Field(i).Int(), wv.Field(i).Int(); now < old {
 				return saved, fmt.Errorf("resume: -%s %d is below the run's %d: a resumed run can extend its schedule, not shorten it", name, now, old)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/semgan/semgan/gan"
 	"github.com/semgan/semgan/gan/data"
+	"github.com/semgan/semgan/kernels"
 	"github.com/semgan/semgan/tensor"
 )
 
@@ -39,6 +40,7 @@ func runServe(args []string) error {
 	b.intVar(fs, &maxMB, "max-upload-mb", 16, 1, 1024, "", "largest upload accepted, in MiB")
 	b.intVar(fs, &maxSide, "max-side", 0, 8, 1<<14, "four times the training size (1024 when unknown)", "resize each uploaded image so that its longer side is at most this many pixels (bounds time and memory)")
 	b.intVar(fs, &refresh, "refresh", 5, 1, 3600, "", "seconds between the page's reloads of the sample grid, loss curve and metrics")
+	prec := fs.String("precision", "auto", precisionUsage)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -59,6 +61,13 @@ func runServe(args []string) error {
 		return err
 	}
 	s := newServer(*out)
+	if given(fs, "precision") {
+		p, err := parsePrecision(*prec)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		s.precision = &p
+	}
 	s.maxBytes = int64(maxMB) << 20
 	s.maxSide = maxSide
 	s.refresh = time.Duration(refresh) * time.Second
@@ -92,6 +101,9 @@ type server struct {
 	maxPixels int           // largest decoded image, width times height
 	maxSide   int           // -max-side; 0: four times the training size
 	refresh   time.Duration // the page's reload interval
+	// precision is -precision's, or nil to translate in each
+	// checkpoint's.
+	precision *kernels.Precision
 
 	mu      sync.Mutex
 	model   *runModel // nil until a checkpoint has loaded
@@ -101,9 +113,10 @@ type server struct {
 
 // runModel is the two generators of one checkpoint.
 type runModel struct {
-	ga, gb   *gan.Generator
-	step     int
-	channels int
+	ga, gb    *gan.Generator
+	step      int
+	channels  int
+	precision kernels.Precision // the run's
 }
 
 // newServer returns a server of the run folder out with the default
@@ -142,6 +155,11 @@ func (s *server) latest() (*runModel, error) {
 		return nil, fmt.Errorf("the checkpoint cannot be read: %v", err)
 	}
 	s.model, s.modTime, s.size = m, st.ModTime(), st.Size()
+	p := m.precision
+	if s.precision != nil {
+		p = *s.precision
+	}
+	tensor.SetPrecision(p)
 	fmt.Fprintf(stderr, "loaded %s (iteration %d)\n", path, m.step)
 	return m, nil
 }
@@ -156,7 +174,7 @@ func loadRunModel(path string) (*runModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &runModel{ga: tr.GA, gb: tr.GB, step: tr.Step, channels: c}, nil
+	return &runModel{ga: tr.GA, gb: tr.GB, step: tr.Step, channels: c, precision: tr.Config.Precision}, nil
 }
 
 // handler returns the server's routes.

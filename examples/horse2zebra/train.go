@@ -15,7 +15,9 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/semgan/semgan/gan"
+	"github.com/semgan/semgan/kernels"
 	"github.com/semgan/semgan/nn/dist"
+	"github.com/semgan/semgan/tensor"
 )
 
 // stepDone, when not nil, is called after every training iteration with
@@ -99,6 +101,10 @@ func (r *trainRun) run(args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	tensor.SetPrecision(r.tr.Config.Precision)
+	if p := r.tr.Config.Precision; p != kernels.FP32 {
+		r.con.printf("products in %v (docs/precision.md)\n", p)
 	}
 	if n := r.comm.Size(); n > 1 {
 		r.con.printf("data-parallel training on %d processes, %d images per domain each\n", n, r.tr.Config.Batch)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/semgan/semgan/gan"
 	"github.com/semgan/semgan/gan/data"
+	"github.com/semgan/semgan/kernels"
 	"github.com/semgan/semgan/nn"
 	"github.com/semgan/semgan/nn/safetensors"
 	"github.com/semgan/semgan/nn/torchfile"
@@ -24,6 +25,7 @@ func runTranslate(args []string) error {
 	dir := fs.String("direction", "AtoB", "AtoB or BtoA: which of a checkpoint's generators to use (a single generator's state dict translates the way it was trained)")
 	device := fs.String("device", "cpu", "compute device: cpu, or cuda in a build with -tags cuda or cudaemu")
 	strict := fs.Bool("strict", false, "stop at the first image of an -in folder that cannot be translated instead of skipping it")
+	prec := fs.String("precision", "auto", precisionUsage)
 	var b bounds
 	var maxSide, tile int
 	b.intVar(fs, &maxSide, "max-side", 0, 8, 1<<16, "four times the training size (1024 when unknown)", "resize each image so that its longer side is at most this many pixels (bounds time and memory)")
@@ -43,10 +45,18 @@ func runTranslate(args []string) error {
 	if err := openDevice(*device); err != nil {
 		return err
 	}
-	g, err := loadGenerator(*weights, *dir)
+	if _, err := parsePrecision(*prec); err != nil {
+		return fmt.Errorf("translate: %w", err)
+	}
+	g, saved, err := loadGenerator(*weights, *dir)
 	if err != nil {
 		return err
 	}
+	precision, err := checkpointPrecision(*prec, given(fs, "precision"), saved)
+	if err != nil {
+		return err
+	}
+	tensor.SetPrecision(precision)
 	if !validChannels(g.Config.InC) || !validChannels(g.Config.OutC) {
 		return fmt.Errorf("translate: %s maps %d channels to %d; images here are grey (1) or RGB (3)", *weights, g.Config.InC, g.Config.OutC)
 	}
@@ -192,35 +202,40 @@ func inputFiles(path string) (files []string, folder bool, err error) {
 // loadGenerator reads a generator from a training checkpoint (G_B for
 // direction "BtoA", else G_A) or from a generator state dict, in safetensors
 // or, for a .pth or .pt path, as torch.save wrote it, whose architecture it
-// infers from the official key names and shapes.
-func loadGenerator(path, direction string) (*gan.Generator, error) {
+// infers from the official key names and shapes. It also returns the
+// precision the generator was trained in: the checkpoint's, or for a state
+// dict, which does not say, the default device's default.
+func loadGenerator(path, direction string) (*gan.Generator, kernels.Precision, error) {
+	auto, _ := parsePrecision("auto")
 	var sd map[string]*tensor.Tensor
 	if torchfile.HasExt(path) {
 		var err error
 		if sd, err = torchfile.ReadFile(path); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return generatorFromStateDict(path, sd)
+		g, err := generatorFromStateDict(path, sd)
+		return g, auto, err
 	}
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if f.Metadata["format"] == "semgan-checkpoint" {
 		c, err := checkpointChannels(path)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		tr, err := gan.LoadCheckpoint(path, c)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if direction == "BtoA" {
-			return tr.GB, nil
+			return tr.GB, tr.Config.Precision, nil
 		}
-		return tr.GA, nil
+		return tr.GA, tr.Config.Precision, nil
 	}
-	return generatorFromStateDict(path, nn.FromFile(f))
+	g, err := generatorFromStateDict(path, nn.FromFile(f))
+	return g, auto, err
 }
 
 // generatorFromStateDict builds the generator that sd, read from path,

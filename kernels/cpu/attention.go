@@ -38,7 +38,10 @@ func attnBlock(p kernels.AttentionParams, batches int) int {
 // k_tile (the package's GEMM), each query's running maximum m and sum l
 // updated, the output so far rescaled by exp(m_old - m_new), and
 // v_tile * exp(S - m)^T added; at the end o is divided by l. The
-// exponentials never exceed 1, so large scores cannot overflow.
+// exponentials never exceed 1, so large scores cannot overflow. In a
+// precision other than FP32 the operands of both products are rounded
+// with p.Precision.Round: q, k, v and exp(S - m) (before the division
+// by l).
 // AttentionForward panics if p is invalid or a slice has the wrong length.
 func AttentionForward(p kernels.AttentionParams, q, k, v, o, lse []float32) {
 	const fn = "AttentionForward"
@@ -62,7 +65,7 @@ func AttentionForward(p kernels.AttentionParams, q, k, v, o, lse []float32) {
 			for i0 := 0; i0 < p.Nk; i0 += kt {
 				ni := min(kt, p.Nk-i0)
 				// S [nj, ni] = Scale * q[:, j0:j0+nj]^T k[:, i0:i0+ni].
-				gemmSerial(true, false, nj, ni, p.Dk, p.Scale, qb[j0:], p.Nq, kb[i0:], p.Nk, 0, s, ni, nil)
+				gemmSerial(p.Precision, true, false, nj, ni, p.Dk, p.Scale, qb[j0:], p.Nq, kb[i0:], p.Nk, 0, s, ni, nil)
 				for jj := range nj {
 					row := s[jj*ni : (jj+1)*ni]
 					mNew := max(m[jj], maxOf(row))
@@ -82,7 +85,7 @@ func AttentionForward(p kernels.AttentionParams, q, k, v, o, lse []float32) {
 				if i0 == 0 {
 					beta = 0
 				}
-				gemmSerial(false, true, p.Dv, nj, ni, 1, vb[i0:], p.Nk, s, ni, beta, ob[j0:], p.Nq, nil)
+				gemmSerial(p.Precision, false, true, p.Dv, nj, ni, 1, vb[i0:], p.Nk, s, ni, beta, ob[j0:], p.Nq, nil)
 			}
 			for jj := range nj {
 				lse[b*p.Nq+j0+jj] = m[jj] + float32(math.Log(l[jj]))
@@ -113,6 +116,10 @@ func AttentionForward(p kernels.AttentionParams, q, k, v, o, lse []float32) {
 //	dq[d,j] += Scale * sum_i ds_ji k[d,i]
 //	dk[d,i] += Scale * sum_j ds_ji q[d,j]
 //	dv[c,i] += sum_j p_ji do[c,j]
+//
+// In a precision other than FP32 the operands of each of these products
+// are rounded with p.Precision.Round (P and dS included); the softmax
+// backward and D stay float32.
 //
 // Batch entries are processed one after another, their query blocks spread
 // over goroutines; each goroutine accumulates dk and dv into its own partial
@@ -190,12 +197,12 @@ func AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, d
 					ni := min(kt, p.Nk-i0)
 					s, dp := w.s[:nj*ni], w.dp[:nj*ni]
 					// P [nj, ni] = exp(Scale * q_blk^T k_tile - lse).
-					gemmSerial(true, false, nj, ni, p.Dk, p.Scale, qb[j0:], p.Nq, kb[i0:], p.Nk, 0, s, ni, nil)
+					gemmSerial(p.Precision, true, false, nj, ni, p.Dk, p.Scale, qb[j0:], p.Nq, kb[i0:], p.Nk, 0, s, ni, nil)
 					for jj := range nj {
 						expShift(s[jj*ni:(jj+1)*ni], lseb[j0+jj])
 					}
 					// dP [nj, ni] = do[:, blk]^T v_tile.
-					gemmSerial(true, false, nj, ni, p.Dv, 1, dob[j0:], p.Nq, vb[i0:], p.Nk, 0, dp, ni, nil)
+					gemmSerial(p.Precision, true, false, nj, ni, p.Dv, 1, dob[j0:], p.Nq, vb[i0:], p.Nk, 0, dp, ni, nil)
 					// dS = P * (dP - D), in place of dP.
 					for jj := range nj {
 						prow, dprow := s[jj*ni:(jj+1)*ni], dp[jj*ni:(jj+1)*ni]
@@ -206,15 +213,15 @@ func AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, d
 					}
 					if dqb != nil {
 						// dq[:, blk] [Dk, nj] += Scale * k_tile [Dk, ni] * dS^T [ni, nj].
-						gemmSerial(false, true, p.Dk, nj, ni, p.Scale, kb[i0:], p.Nk, dp, ni, 1, dqb[j0:], p.Nq, &w.gs)
+						gemmSerial(p.Precision, false, true, p.Dk, nj, ni, p.Scale, kb[i0:], p.Nk, dp, ni, 1, dqb[j0:], p.Nq, &w.gs)
 					}
 					if w.dk != nil {
 						// dk_tile [Dk, ni] += Scale * q[:, blk] [Dk, nj] * dS [nj, ni].
-						gemmSerial(false, false, p.Dk, ni, nj, p.Scale, qb[j0:], p.Nq, dp, ni, 1, w.dk[i0:], p.Nk, nil)
+						gemmSerial(p.Precision, false, false, p.Dk, ni, nj, p.Scale, qb[j0:], p.Nq, dp, ni, 1, w.dk[i0:], p.Nk, nil)
 					}
 					if w.dv != nil {
 						// dv_tile [Dv, ni] += do[:, blk] [Dv, nj] * P [nj, ni].
-						gemmSerial(false, false, p.Dv, ni, nj, 1, dob[j0:], p.Nq, s, ni, 1, w.dv[i0:], p.Nk, nil)
+						gemmSerial(p.Precision, false, false, p.Dv, ni, nj, 1, dob[j0:], p.Nq, s, ni, 1, w.dv[i0:], p.Nk, nil)
 					}
 				}
 			}

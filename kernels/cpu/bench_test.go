@@ -410,3 +410,37 @@ func BenchmarkBackendAdam(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPrecision times a GEMM and the three passes of a few
+// convolutions in every precision: what rounding the operands costs on
+// the CPU, which has no faster path for TF32 or BF16.
+//
+//	go test -run '^$' -bench Precision ./kernels/cpu
+func BenchmarkPrecision(b *testing.B) {
+	for _, prec := range kernels.Precisions {
+		b.Run(fmt.Sprintf("Gemm/NN/1024/%v", prec), func(b *testing.B) {
+			p := kernels.GemmParams{M: 1024, N: 1024, K: 1024, Alpha: 1, Batch: 1, Precision: prec}
+			bb := newBench()
+			x, y, z := bb.rand(p.M*p.K), bb.rand(p.K*p.N), zeros(p.M*p.N)
+			loop(b, 2*float64(p.M*p.N*p.K), "GFLOP/s", func() { bb.be.Gemm(p, x, y, z) })
+		})
+		for _, c := range convShapes {
+			if c.name != "demo_res_64_16" && c.name != "demo_c7_16to3_64" && c.name != "gen_res_256_64" {
+				continue
+			}
+			p := c.p
+			p.Precision = prec
+			flops := 2 * float64(p.YLen()) * float64(p.InC*p.KH*p.KW)
+			b.Run(fmt.Sprintf("Conv/%s/%v", c.name, prec), func(b *testing.B) {
+				bb := newBench()
+				x, w, bias, y := bb.rand(p.XLen()), bb.rand(p.WLen()), bb.rand(p.OutC), bb.rand(p.YLen())
+				dx, dw, db := zeros(p.XLen()), zeros(p.WLen()), zeros(p.OutC)
+				loop(b, 3*flops, "GFLOP/s", func() {
+					bb.be.ConvForward(p, x, w, bias, y)
+					bb.be.ConvBackwardData(p, y, w, dx)
+					bb.be.ConvBackwardFilter(p, x, y, dw, db)
+				})
+			})
+		}
+	}
+}

@@ -39,11 +39,19 @@ func convTile(k, s int) int {
 //
 //	y[n,o,oh,ow] = bias[o] + sum_{c,kh,kw} w[o,c,kh,kw] * x[n,c,oh*SH-PH+kh,ow*SW-PW+kw]
 //
-// with x taken as 0 outside the image. Tiles of output pixels of every image
-// are spread over goroutines. ConvForward panics if p is invalid or a slice
-// has the wrong length.
+// with x taken as 0 outside the image, and w and x rounded with
+// p.Precision.Round: outside FP32 every path multiplies rounded copies of
+// x and w (roundedScratch), one pass over each, whose elements serve
+// OutC*KH*KW and N*OutH*OutW products; rounding the patch panels instead,
+// where every element of x appears KH*KW times, costs more. Tiles of
+// output pixels of every image are spread over goroutines. ConvForward
+// panics if p is invalid or a slice has the wrong length.
 func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 	must("ConvForward", p.CheckForward(ln(x), ln(w), ln(bias), ln(y)))
+	x, releaseX := roundedScratch(p.Precision, x)
+	defer releaseX()
+	w, releaseW := roundedScratch(p.Precision, w)
+	defer releaseW()
 	if p.OutC < packMR && p.StrideW == 1 && p.OutW() >= 16 && axpy4Kernel != nil {
 		convForwardFewOutputs(p, x, w, bias, y)
 		return
@@ -83,7 +91,7 @@ func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 				beta = 1
 			}
 			// y tile [OutC, ns] (row stride S) = w [OutC, K] * col [K, ns] (+ bias).
-			gemmOn(inner, false, false, p.OutC, ns, k, 1, w, k, cb, ldc, beta, yt, s, nil)
+			gemmOn(kernels.FP32, inner, false, false, p.OutC, ns, k, 1, w, k, cb, ldc, beta, yt, s, nil)
 		}
 	})
 }
@@ -113,7 +121,7 @@ func convForwardImplicit(p kernels.ConvParams, x, w, bias, y []float32) {
 				fillBias(yt, s, nb, bias)
 			}
 			g := packedProduct{m: p.OutC, n: nb, k: k, overwrite: bias == nil,
-				packA: func(i0, p0, mb, kb int, dst []float32) { packA(false, 1, w, k, i0, p0, mb, kb, dst) },
+				packA: func(i0, p0, mb, kb int, dst []float32) { packA(kernels.FP32, false, 1, w, k, i0, p0, mb, kb, dst) },
 				packB: func(p0, jb, kb, nbb int, dst []float32) { packPatches(p, xn, p0, j0+jb, kb, nbb, dst) },
 			}
 			g.run(yt, s, 1)
@@ -143,10 +151,15 @@ func fillBias(y []float32, s, n int, bias []float32) {
 // output_padding) get nothing added. For each image and group of input
 // channels, col = w^T dy is computed tile by tile and scattered back into dx
 // (col2im); groups write disjoint planes of dx and run on separate
-// goroutines. ConvBackwardData panics if p is invalid or a slice has the
-// wrong length.
+// goroutines. dy and w are rounded with p.Precision.Round, into copies as
+// in ConvForward. ConvBackwardData panics if p is invalid or a slice has
+// the wrong length.
 func ConvBackwardData(p kernels.ConvParams, dy, w, dx []float32) {
 	must("ConvBackwardData", p.CheckBackwardData(ln(dy), ln(w), ln(dx)))
+	dy, releaseDy := roundedScratch(p.Precision, dy)
+	defer releaseDy()
+	w, releaseW := roundedScratch(p.Precision, w)
+	defer releaseW()
 	// The implicit GEMM has InC rows and packs OutC*taps patch values
 	// per pixel; col = w^T dy has InC*KH*KW rows and scatters them back.
 	// Per multiply-add the first moves data in proportion to 1/InC, the
@@ -176,12 +189,12 @@ func ConvBackwardData(p kernels.ConvParams, dy, w, dx []float32) {
 				ns := min(tile, s-s0)
 				if direct {
 					// dx[n, c0:c1, tile] += w[:, c0:c1]^T * dy tile.
-					gemmSerial(true, false, rows, ns, p.OutC, 1, w[c0:], k,
+					gemmSerial(kernels.FP32, true, false, rows, ns, p.OutC, 1, w[c0:], k,
 						dy[n*yImg+s0:], s, 1, dx[n*xImg+c0*s+s0:], s, nil)
 					continue
 				}
 				// col [rows, ns] = w[:, c0*kk : c1*kk]^T [rows, OutC] * dy tile [OutC, ns].
-				gemmSerial(true, false, rows, ns, p.OutC, 1, w[c0*kk:], k,
+				gemmSerial(kernels.FP32, true, false, rows, ns, p.OutC, 1, w[c0*kk:], k,
 					dy[n*yImg+s0:], s, 0, col, ns, nil)
 				col2im(p, dx[n*xImg:(n+1)*xImg], c0, c1, s0, ns, col)
 			}
@@ -195,7 +208,8 @@ func ConvBackwardData(p kernels.ConvParams, dy, w, dx []float32) {
 //	dw[o,c,kh,kw] += sum_{n,oh,ow} dy[n,o,oh,ow] * x[n,c,oh*SH-PH+kh,ow*SW-PW+kw]
 //	dbias[o]      += sum_{n,oh,ow} dy[n,o,oh,ow]
 //
-// Either dw or dbias may be nil. With fewer than packMR output channels and
+// with x and dy rounded with p.Precision.Round in the sum of dw, into
+// copies as in ConvForward (dbias is exact). Either dw or dbias may be nil. With fewer than packMR output channels and
 // horizontal stride 1, dw comes from dot products of rows
 // (convFilterFewOutputs). Otherwise tiles of every image are spread over
 // goroutines, each accumulating dw += dy_tile col^T into its own partial sum
@@ -221,6 +235,10 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 	if dw == nil {
 		return
 	}
+	x, releaseX := roundedScratch(p.Precision, x)
+	defer releaseX()
+	dy, releaseDy := roundedScratch(p.Precision, dy)
+	defer releaseDy()
 	if p.OutC < packMR && p.StrideW == 1 && dot4Kernel != nil {
 		convFilterFewOutputs(p, x, dy, dw)
 		return
@@ -262,7 +280,7 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 				// patches packed from the image (packPatchesT).
 				xn := x[n*xImg : (n+1)*xImg]
 				g := packedProduct{m: p.OutC, n: k, k: ns,
-					packA: func(i0, p0, mb, kb int, dst []float32) { packA(false, 1, dyt, s, i0, p0, mb, kb, dst) },
+					packA: func(i0, p0, mb, kb int, dst []float32) { packA(kernels.FP32, false, 1, dyt, s, i0, p0, mb, kb, dst) },
 					packB: func(p0, j0, kb, nb int, dst []float32) { packPatchesT(p, xn, s0+p0, j0, kb, nb, dst) },
 				}
 				g.run(partial[chunk], k, 1)
@@ -275,7 +293,7 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 				im2col(p, x[n*xImg:(n+1)*xImg], 0, p.InC, s0, ns, col)
 			}
 			// dw [OutC, K] += dy tile [OutC, ns] (row stride S) * col^T [ns, K].
-			gemmSerial(false, true, p.OutC, k, ns, 1, dyt, s, cb, ldc, 1, partial[chunk], k, &gs)
+			gemmSerial(kernels.FP32, false, true, p.OutC, k, ns, 1, dyt, s, cb, ldc, 1, partial[chunk], k, &gs)
 		}
 	})
 	addPartials(dw, partial, func(s *[]float32) []float32 { return *s })

@@ -16,7 +16,8 @@ const (
 )
 
 // Gemm computes C = Alpha*op(A)*op(B) + Beta*C for each of p.Batch entries
-// of row-major matrices (see kernels.GemmParams). When Beta is 0, C is
+// of row-major matrices (see kernels.GemmParams), the operands of every
+// product rounded with p.Precision.Round. When Beta is 0, C is
 // overwritten without being read, so it may hold NaN; when Alpha is 0 or K
 // is 0, A and B are not read. The work is split over batch entries and
 // blocks of rows of C.
@@ -80,7 +81,7 @@ func Gemm(p kernels.GemmParams, a, b, c []float32) {
 					eb = eb[j0:]
 				}
 			}
-			gemmSerial(p.TransA, p.TransB, m, n, p.K, p.Alpha, ea, lda, eb, ldb,
+			gemmSerial(p.Precision, p.TransA, p.TransB, m, n, p.K, p.Alpha, ea, lda, eb, ldb,
 				p.Beta, c[e*p.StrideC+i0*p.N+j0:], p.N, &s)
 		}
 	})
@@ -96,7 +97,7 @@ func gemmBatchPacked(p kernels.GemmParams, a, b, c []float32, lda, ldb, w int) {
 		if p.K > 0 && p.Alpha != 0 { // otherwise A and B are not read
 			ea, eb = a[e*p.StrideA:], b[e*p.StrideB:]
 		}
-		gemmOn(w, p.TransA, p.TransB, p.M, p.N, p.K, p.Alpha, ea, lda, eb, ldb, p.Beta,
+		gemmOn(p.Precision, w, p.TransA, p.TransB, p.M, p.N, p.K, p.Alpha, ea, lda, eb, ldb, p.Beta,
 			c[e*p.StrideC:], p.N, nil)
 	}
 	if p.Batch >= 2*w || w == 1 {
@@ -128,14 +129,18 @@ type gemmScratch struct{ pack []float32 }
 // tiles of larger arrays. s may be nil. No argument is checked: callers do
 // that. The product goes through the packed micro-kernel path where the CPU
 // has one, and through gemmAxpy otherwise.
-func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+//
+// With a precision other than FP32, opA and opB are rounded with
+// prec.Round (before alpha is applied): while they are packed on the packed
+// path, and into rounded copies on the others (gemmRounded).
+func gemmSerial(prec kernels.Precision, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int, s *gemmScratch) {
-	gemmOn(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, s)
+	gemmOn(prec, 1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, s)
 }
 
 // gemmOn is gemmSerial on w goroutines (only the packed path uses more
 // than one).
-func gemmOn(w int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+func gemmOn(prec kernels.Precision, w int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int, s *gemmScratch) {
 	if m == 0 || n == 0 {
 		return
@@ -143,6 +148,10 @@ func gemmOn(w int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 	product := alpha != 0 && k > 0
 	small := product && m < packMR && axpy4Kernel != nil
 	packed := product && !small && microKernel != nil
+	if product && !packed && prec != kernels.FP32 {
+		gemmRounded(prec, w, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	// C = beta*C first, so that the product can be accumulated into C. The
 	// packed path writes C itself when beta is 0.
 	for i := range m {
@@ -170,10 +179,42 @@ func gemmOn(w int, transA, transB bool, m, n, k int, alpha float32, a []float32,
 			gemmSmallM(transA, transB, m, j1-j0, k, alpha, a, lda, bj, ldb, c[j0:], ldc)
 		})
 	case packed:
-		gemmPacked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, w)
+		gemmPacked(prec, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, w)
 	default:
 		gemmAxpy(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, s)
 	}
+}
+
+// gemmRounded is gemmOn for the paths that read an operand in place
+// (gemmSmallM, gemmAxpy) in a precision other than FP32: it copies opA
+// [m, k] and opB [k, n], rounded with prec.Round, and multiplies the
+// copies in FP32.
+func gemmRounded(prec kernels.Precision, w int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	abuf, bbuf := getScratch(m*k), getScratch(k*n)
+	defer putScratch(abuf)
+	defer putScratch(bbuf)
+	ra, rb := roundedCopy(prec, transA, m, k, a, lda, *abuf), roundedCopy(prec, transB, k, n, b, ldb, *bbuf)
+	gemmOn(kernels.FP32, w, false, false, m, n, k, alpha, ra, k, rb, n, beta, c, ldc, nil)
+}
+
+// roundedCopy writes into dst the rows x cols matrix op(X), where op(X)(i,
+// j) = x[i*ld+j] (x[j*ld+i] if trans), rounded with prec.Round, row by row,
+// and returns it.
+func roundedCopy(prec kernels.Precision, trans bool, rows, cols int, x []float32, ld int, dst []float32) []float32 {
+	dst = dst[:rows*cols]
+	for i := range rows {
+		d := dst[i*cols : (i+1)*cols]
+		if !trans {
+			copy(d, x[i*ld:i*ld+cols])
+			continue
+		}
+		for j := range d {
+			d[j] = x[j*ld+i]
+		}
+	}
+	roundSlice(prec, dst)
+	return dst
 }
 
 // gemmAxpy is the pure-Go product: C += alpha*op(A)*op(B), with the

@@ -1,6 +1,10 @@
 package cpu
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/semgan/semgan/kernels"
+)
 
 // The packed GEMM (the BLIS scheme). op(B) is cut into blocks of packKC rows
 // and packNC columns and each block is copied into panels of packNR
@@ -103,6 +107,10 @@ type packedProduct struct {
 	// overwrite makes the product write C instead of adding to it, as
 	// for beta = 0: the first block of k writes, the others add.
 	overwrite bool
+	// prec rounds the B panels as soon as they are packed (each packed
+	// block is still in cache); packA rounds the A panels itself, before
+	// alpha, so packA must be given the same precision.
+	prec kernels.Precision
 }
 
 // run computes C += op(A)*op(B) (C = op(A)*op(B) with overwrite) into c
@@ -123,6 +131,7 @@ func (g *packedProduct) run(c []float32, ldc, w int) {
 			kb := min(packKC, g.k-p0)
 			parallelChunks(colPanels, min(w, colPanels), func(_, lo, hi int) {
 				g.packB(p0, j0+lo*packNR, kb, min(hi*packNR, nb)-lo*packNR, bp[lo*packNR*kb:])
+				roundSlice(g.prec, bp[lo*packNR*kb:hi*packNR*kb])
 			})
 			accumulate := p0 > 0 || !g.overwrite
 			parallelChunks(rowPanels, w, func(_, lo, hi int) {
@@ -199,10 +208,10 @@ func microTile(mb, nb, kb, ir, jr int, ap, bp []float32, c []float32, ldc int, a
 // micro-kernel on w goroutines; the other arguments are those of
 // gemmSerial. Unless beta is 0 (C is then written without being read) or
 // 1, C has been scaled by beta already.
-func gemmPacked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+func gemmPacked(prec kernels.Precision, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc, w int) {
-	g := packedProduct{m: m, n: n, k: k, overwrite: beta == 0,
-		packA: func(i0, p0, mb, kb int, dst []float32) { packA(transA, alpha, a, lda, i0, p0, mb, kb, dst) },
+	g := packedProduct{m: m, n: n, k: k, overwrite: beta == 0, prec: prec,
+		packA: func(i0, p0, mb, kb int, dst []float32) { packA(prec, transA, alpha, a, lda, i0, p0, mb, kb, dst) },
 		packB: func(p0, j0, kb, nb int, dst []float32) { packB(transB, b, ldb, p0, j0, kb, nb, dst) },
 	}
 	g.run(c, ldc, w)
@@ -211,7 +220,20 @@ func gemmPacked(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 // packA copies alpha*op(A)[i0:i0+mb, p0:p0+kb] into panels of packMR rows:
 // panel q holds, for each p < kb, the packMR values of rows
 // i0+q*packMR ... at dst[q*packMR*kb + p*packMR + r]. Rows past mb are 0.
-func packA(transA bool, alpha float32, a []float32, lda, i0, p0, mb, kb int, dst []float32) {
+// In a precision other than FP32 each value is alpha*prec.Round(op(A)):
+// rounded before it is scaled, in one pass over the packed panels.
+func packA(prec kernels.Precision, transA bool, alpha float32, a []float32, lda, i0, p0, mb, kb int, dst []float32) {
+	if prec != kernels.FP32 {
+		packA(kernels.FP32, transA, 1, a, lda, i0, p0, mb, kb, dst)
+		panels := dst[:roundUp(mb, packMR)*kb]
+		roundSlice(prec, panels)
+		if alpha != 1 {
+			for i := range panels {
+				panels[i] *= alpha
+			}
+		}
+		return
+	}
 	for q := 0; q*packMR < mb; q++ {
 		panel := dst[q*packMR*kb : (q+1)*packMR*kb]
 		rows := min(packMR, mb-q*packMR)

@@ -336,7 +336,7 @@ func testGemmSerialLeadingDims(t *testing.T) {
 					want[i*ldc+j] = 2*s - 0.5*float64(c[i*ldc+j])
 				}
 			}
-			gemmSerial(ta, tb, m, n, k, 2, a, lda, b, ldb, -0.5, c, ldc, nil)
+			gemmSerial(kernels.FP32, ta, tb, m, n, k, 2, a, lda, b, ldb, -0.5, c, ldc, nil)
 			kerneltest.CloseTo(t, fmt.Sprintf("transA=%v transB=%v", ta, tb), c, want, 1e-5, 1e-4)
 		}
 	}
@@ -460,9 +460,9 @@ func TestPackA(t *testing.T) {
 				n := roundUp(mb, packMR) * kb
 				got, want := guarded(n, nil), make([]float32, n)
 				packA6Kernel = saved
-				packA(transA, 0.5, a, lda, 1, 2, mb, kb, got)
+				packA(kernels.FP32, transA, 0.5, a, lda, 1, 2, mb, kb, got)
 				packA6Kernel = nil
-				packA(transA, 0.5, a, lda, 1, 2, mb, kb, want)
+				packA(kernels.FP32, transA, 0.5, a, lda, 1, 2, mb, kb, want)
 				name := fmt.Sprintf("transA=%v mb=%d kb=%d", transA, mb, kb)
 				require.Equal(t, want, got, name)
 				checkGuard(t, name, got)

@@ -7,6 +7,9 @@
 //
 // Functions take and return float64 slices laid out as the kernels' buffers
 // (NCHW), and assume valid parameters: the conformance test draws them.
+// The products of Gemm, Conv and Attention see their operands rounded with
+// the parameters' Precision, as kernels.Precision.Round defines, and are
+// otherwise exact.
 package naive
 
 import (
@@ -14,6 +17,17 @@ import (
 
 	"github.com/semgan/semgan/kernels"
 )
+
+// round returns x as a product in precision p sees it: x itself in FP32
+// (so that central differences can move it by less than a float32 step),
+// else rounded to float32 (the kernels' inputs are float32 already) and
+// then with p.Round.
+func round(p kernels.Precision, x float64) float64 {
+	if p == kernels.FP32 {
+		return x
+	}
+	return float64(p.Round(float32(x)))
+}
 
 // Gemm returns C = Alpha*op(A)*op(B) + Beta*C for every batch entry; c is
 // the initial C.
@@ -32,7 +46,7 @@ func Gemm(p kernels.GemmParams, a, b, c []float64) []float64 {
 					if p.TransB {
 						bv = be[j*p.K+k]
 					}
-					s += av * bv
+					s += round(p.Precision, av) * round(p.Precision, bv)
 				}
 				prev := 0.0
 				if p.Beta != 0 {
@@ -64,7 +78,8 @@ func Conv(p kernels.ConvParams, x, w, bias []float64) []float64 {
 								if ih < 0 || ih >= p.InH || iw < 0 || iw >= p.InW {
 									continue // zero padding
 								}
-								s += x[((n*p.InC+i)*p.InH+ih)*p.InW+iw] * w[((o*p.InC+i)*p.KH+kh)*p.KW+kw]
+								s += round(p.Precision, x[((n*p.InC+i)*p.InH+ih)*p.InW+iw]) *
+									round(p.Precision, w[((o*p.InC+i)*p.KH+kh)*p.KW+kw])
 							}
 						}
 					}
@@ -185,7 +200,7 @@ func Attention(p kernels.AttentionParams, q, k, v []float64) (o, lse []float64) 
 			for i := range p.Nk {
 				var d float64
 				for c := range p.Dk {
-					d += q[(b*p.Dk+c)*p.Nq+j] * k[(b*p.Dk+c)*p.Nk+i]
+					d += round(p.Precision, q[(b*p.Dk+c)*p.Nq+j]) * round(p.Precision, k[(b*p.Dk+c)*p.Nk+i])
 				}
 				s[i] = float64(p.Scale) * d
 				mx = math.Max(mx, s[i])
@@ -198,7 +213,7 @@ func Attention(p kernels.AttentionParams, q, k, v []float64) (o, lse []float64) 
 			for c := range p.Dv {
 				var acc float64
 				for i := range p.Nk {
-					acc += math.Exp(s[i]-lse[b*p.Nq+j]) * v[(b*p.Dv+c)*p.Nk+i]
+					acc += round(p.Precision, math.Exp(s[i]-lse[b*p.Nq+j])) * round(p.Precision, v[(b*p.Dv+c)*p.Nk+i])
 				}
 				o[(b*p.Dv+c)*p.Nq+j] = acc
 			}
