@@ -18,13 +18,6 @@ import (
 // default), else 1 + the precision SetPrecision was given.
 var precisionSetting atomic.Uint32
 
-// DefaultPrecisioner is a backend whose products have a default precision
-// other than FP32: the CUDA backend's is TF32 where the device has tensor
-// cores.
-type DefaultPrecisioner interface {
-	DefaultPrecision() kernels.Precision
-}
-
 // SetPrecision makes every product computed from now on, on every device,
 // use precision p, until ResetPrecision or another SetPrecision. It is
 // safe to call from any goroutine; operations already running keep the
@@ -41,18 +34,15 @@ func SetPrecision(p kernels.Precision) {
 func ResetPrecision() { precisionSetting.Store(0) }
 
 // PrecisionOn returns the precision of products on dev: the one set with
-// SetPrecision, else dev's DefaultPrecision where dev is a
-// DefaultPrecisioner, else FP32.
+// SetPrecision, else dev's DefaultPrecision (FP32 on the CPU, TF32 on a
+// GPU with tensor cores).
 func PrecisionOn(dev kernels.Backend) kernels.Precision {
 	if s := precisionSetting.Load(); s != 0 {
 		return kernels.Precision(s - 1)
 	}
-	if d, ok := dev.(DefaultPrecisioner); ok {
-		p := d.DefaultPrecision()
-		if err := p.Validate(); err != nil {
-			panic(fmt.Sprintf("tensor: %s backend: default precision: %v", dev.Name(), err))
-		}
-		return p
+	p := dev.DefaultPrecision()
+	if err := p.Validate(); err != nil {
+		panic(fmt.Sprintf("tensor: %s backend: default precision: %v", dev.Name(), err))
 	}
-	return kernels.FP32
+	return p
 }

@@ -20,10 +20,7 @@ const precisionUsage = "precision of the products (convolutions, attention): aut
 // default device's default.
 func parsePrecision(s string) (kernels.Precision, error) {
 	if s == "auto" {
-		if d, ok := tensor.Default().(tensor.DefaultPrecisioner); ok {
-			return d.DefaultPrecision(), nil
-		}
-		return kernels.FP32, nil
+		return tensor.Default().DefaultPrecision(), nil
 	}
 	p, err := kernels.ParsePrecision(s)
 	if err != nil {
