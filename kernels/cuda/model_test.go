@@ -45,6 +45,14 @@ func device(tb testing.TB, slowOnEmulator bool) *cuda.Backend {
 	return be
 }
 
+// withPrecision computes every product in precision p until the test ends.
+// The tests that compare the device with the CPU ask for FP32: a GPU with
+// tensor cores (and the emulator) would otherwise default to TF32.
+func withPrecision(tb testing.TB, p kernels.Precision) {
+	tensor.SetPrecision(p)
+	tb.Cleanup(tensor.ResetPrecision)
+}
+
 // TestTrainStepLiveBytesFlat checks that the caching allocator's live bytes
 // stay flat over training steps of a tiny paper model (every intermediate
 // is freed; only the parameters, optimiser state and image pools stay), and
@@ -60,6 +68,7 @@ func device(tb testing.TB, slowOnEmulator bool) *cuda.Backend {
 // wrong gradient on the device shows there.
 func TestTrainStepLiveBytesFlat(t *testing.T) {
 	be := device(t, os.Getenv("SEMGAN_CUDAEMU_SLOW") == "1")
+	withPrecision(t, kernels.FP32)
 	cfg, err := gan.Preset("paper")
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +149,7 @@ func TestTrainStepLiveBytesFlat(t *testing.T) {
 // used it) and computes what the CPU computes.
 func TestInferenceFreesActivations(t *testing.T) {
 	be := device(t, true) // a few seconds on the emulator
+	withPrecision(t, kernels.FP32)
 	gcfg := gan.GeneratorConfig{InC: 3, OutC: 3, NGF: 8, Blocks: 1, Attention: gan.AfterLastUp}
 	size := 32
 	if strings.HasPrefix(be.Device(), "cudaemu") {
@@ -181,7 +191,7 @@ func TestInferenceFreesActivations(t *testing.T) {
 
 // BenchmarkGeneratorInfer256 times the paper's generator (NGF 64, 9
 // residual blocks, attention after the last upsampling) translating one
-// 256x256 image without a graph.
+// 256x256 image without a graph, in each precision.
 func BenchmarkGeneratorInfer256(b *testing.B) {
 	be := device(b, false)
 	cfg, err := gan.Preset("paper")
@@ -198,13 +208,16 @@ func BenchmarkGeneratorInfer256(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	run() // warm the allocator's cache and the driver's JIT
-	be.ResetProfile()
-	b.ResetTimer()
-	for range b.N {
-		run()
-	}
-	logProfile(b, be)
+	forEachPrecision(b, func(b *testing.B, prec kernels.Precision) {
+		withPrecision(b, prec)
+		run() // warm the allocator's cache and the driver's JIT
+		be.ResetProfile()
+		b.ResetTimer()
+		for range b.N {
+			run()
+		}
+		logProfile(b, be)
+	})
 }
 
 // logProfile logs, when the backend profiles (SEMGAN_CUDA_PROFILE=1), the
@@ -226,7 +239,7 @@ func logProfile(b *testing.B, be *cuda.Backend) {
 
 // BenchmarkTrainIter256Batch8 times one training iteration of the paper
 // preset (both generators and discriminators, all losses, both Adam steps)
-// at 256x256 with 8 images per domain.
+// at 256x256 with 8 images per domain, in each precision.
 func BenchmarkTrainIter256Batch8(b *testing.B) {
 	be := device(b, false)
 	cfg, err := gan.Preset("paper")
@@ -249,13 +262,16 @@ func BenchmarkTrainIter256Batch8(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	run()
-	be.ResetProfile()
-	b.ResetTimer()
-	for range b.N {
+	forEachPrecision(b, func(b *testing.B, prec kernels.Precision) {
+		withPrecision(b, prec)
 		run()
-	}
-	logProfile(b, be)
+		be.ResetProfile()
+		b.ResetTimer()
+		for range b.N {
+			run()
+		}
+		logProfile(b, be)
+	})
 }
 
 // forEachPrecision runs bench as one sub-benchmark per precision, named
