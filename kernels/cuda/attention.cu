@@ -697,31 +697,25 @@ static __device__ __forceinline__ void attn_backward_tc(float *smem, const float
 
     // S^T = K Q^T: A(m, kk) = K[key m][d] = Ks[d][m], B(kk, n) = Qs[d][n].
     // dP^T = V^T dO: A(m, kk) = Vs[c][m], B(kk, n) = dOs[c][n].
+    // acc += A B^T over steps k-steps, A this warp's 16 rows of As
+    // ([d][key], ldk) and B the tile's BR columns of Bs ([d][query], ldq).
+    auto product = [&](float(&acc)[BR / 8][4], int steps, const float *As, const float *Bs) {
+      UNROLL
+      for (int ks = 0; ks < ATTN_TC_DMAX / K; ks++) {
+        if (ks >= steps) break;
+        uint32_t a[4];
+        Tc::a_frag(a, g, t, [&](int m, int kk) { return As[(ks * K + kk) * ldk + krow + m]; });
+        UNROLL
+        for (int n = 0; n < BR / 8; n++) {
+          uint32_t bf[2];
+          Tc::b_frag(bf, g, t, [&](int kk, int nn) { return Bs[(ks * K + kk) * ldq + n * 8 + nn]; });
+          Tc::mma(acc[n], a, bf);
+        }
+      }
+    };
     float s[BR / 8][4] = {}, dp[BR / 8][4] = {};
-    UNROLL
-    for (int ks = 0; ks < ATTN_TC_DMAX / K; ks++) {
-      if (ks >= nks) break;
-      uint32_t a[4];
-      Tc::a_frag(a, g, t, [&](int m, int kk) { return Ks[(ks * K + kk) * ldk + krow + m]; });
-      UNROLL
-      for (int n = 0; n < BR / 8; n++) {
-        uint32_t bf[2];
-        Tc::b_frag(bf, g, t, [&](int kk, int nn) { return Qs[(ks * K + kk) * ldq + n * 8 + nn]; });
-        Tc::mma(s[n], a, bf);
-      }
-    }
-    UNROLL
-    for (int ks = 0; ks < ATTN_TC_DMAX / K; ks++) {
-      if (ks >= nvs) break;
-      uint32_t a[4];
-      Tc::a_frag(a, g, t, [&](int m, int kk) { return Vs[(ks * K + kk) * ldk + krow + m]; });
-      UNROLL
-      for (int n = 0; n < BR / 8; n++) {
-        uint32_t bf[2];
-        Tc::b_frag(bf, g, t, [&](int kk, int nn) { return dOs[(ks * K + kk) * ldq + n * 8 + nn]; });
-        Tc::mma(dp[n], a, bf);
-      }
-    }
+    product(s, nks, Ks, Qs);
+    product(dp, nvs, Vs, dOs);
     // P^T = exp2(x - lse log2 e), one exp2f per score, 0 past Nk and Nq;
     // dS^T = P^T (dP^T - D), in dp's registers.
     UNROLL
