@@ -4,10 +4,22 @@ package cpu
 
 import "golang.org/x/sys/cpu"
 
+// Instruction sets the package's assembly may use: what the CPU has, as far
+// as SEMGAN_CPU_KERNELS allows (kernelLevel).
+var (
+	useAVX2       = cpu.X86.HasAVX2 && kernelLevel >= levelAVX2
+	useAVX2FMA    = useAVX2 && cpu.X86.HasFMA
+	useAVX512     = cpu.X86.HasAVX512F && kernelLevel >= levelAVX512 // also says the OS saves the Z registers
+	useAVX512BF16 = useAVX512 && cpu.X86.HasAVX512BF16 && kernelLevel >= levelAVX512BF16
+)
+
 func init() {
 	microKernel = bestMicroKernel()
-	if cpu.X86.HasAVX512F {
+	if useAVX512 {
 		microKernelWide = microKernelAVX512Wide
+	}
+	if useAVX512BF16 {
+		microKernelBF16Wide = microKernelBF16WideAVX512
 	}
 }
 
@@ -15,9 +27,9 @@ func init() {
 // nil where it has neither AVX-512 nor AVX2 with FMA.
 func bestMicroKernel() func(k int, a, b, c *float32, ldc int, accumulate bool) {
 	switch {
-	case cpu.X86.HasAVX512F: // also says the OS saves the Z registers
+	case useAVX512:
 		return microKernelAVX512
-	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+	case useAVX2FMA:
 		return microKernelAVX2
 	}
 	return nil
