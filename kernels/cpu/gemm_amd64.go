@@ -20,6 +20,9 @@ func init() {
 	}
 	if useAVX512BF16 {
 		microKernelBF16Wide = microKernelBF16WideAVX512
+		if cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL { // VPERMW on Z and Y registers
+			pairs16Kernel, pairs6Kernel = pairs16AVX512, pairs6AVX512
+		}
 	}
 }
 
@@ -60,3 +63,15 @@ func microKernelAVX512Wide(k int, a, b, c *float32, ldc int, accumulate bool)
 //go:generate sh -c "go run ./_asm/gemmbf16 > gemm_avx512bf16_amd64.s"
 //go:noescape
 func microKernelBF16WideAVX512(kh int, a, b *uint32, c *float32, ldc int, alpha float32, accumulate bool)
+
+// pairs16AVX512 is pairs16Kernel in AVX-512 with AVX512_BF16, in
+// pairs_amd64.s.
+//
+//go:noescape
+func pairs16AVX512(src *float32, dst *uint32, n int)
+
+// pairs6AVX512 is pairs6Kernel in AVX-512 with AVX512_BF16, in
+// pairs_amd64.s.
+//
+//go:noescape
+func pairs6AVX512(src *float32, dst *uint32, n int)

@@ -8,18 +8,18 @@ import (
 )
 
 // The BF16 path of the packed GEMM, for CPUs with AVX512_BF16. Where the
-// operands of a product are bfloat16 values (kernels.BF16), the packed A
-// and B panels (float32, rounded as usual) are converted once more, into
-// pair panels: each 32-bit word holds the bfloat16 values of two
-// consecutive k, the even one in the low half, an odd k padded with a
-// zero. An A pair panel holds, for each pair q < kh = ceil(kb/2), the
-// packMR words of its rows at q*packMR + r; a B pair panel the packNR
-// words of its columns at q*packNR + j. Full 12x32 tiles of C are then
-// multiplied by microKernelBF16Wide, whose VDPBF16PS does two
-// multiply-adds per lane where VFMADD231PS does one; the rows and columns
-// left over go through microKernel on the float32 panels, which hold the
-// same rounded values. Either way each product of two bfloat16 values is
-// exact in float32, so the results are those of the FP32 path on rounded
+// operands of a product are rounded to bfloat16 (kernels.BF16), the packed
+// A and B panels (float32, not rounded) are converted into pair panels,
+// rounding each value to bfloat16 as kernels.RoundBF16 does: each 32-bit
+// word holds the bfloat16 values of two consecutive k, the even one in the
+// low half, an odd k padded with a zero. An A pair panel holds, for each
+// pair q < kh = ceil(kb/2), the packMR words of its rows at q*packMR + r;
+// a B pair panel the packNR words of its columns at q*packNR + j. Pair
+// panels come in pairs (a zero panel completes an odd count), so that
+// every 12x32 tile of C, partial ones through a buffer, is one call of
+// microKernelBF16Wide, whose VDPBF16PS does two multiply-adds per lane
+// where VFMADD231PS does one. Each product of two bfloat16 values is exact
+// in float32, so the results are those of the FP32 path on rounded
 // operands up to the order of the float32 sums, and up to denormals:
 // VDPBF16PS reads denormal inputs as zero and flushes denormal results to
 // zero.
@@ -84,8 +84,8 @@ func flushDenormal(x float32) float32 {
 }
 
 // usePairs reports whether a product of m rows and n columns of C in
-// precision prec takes the BF16 path: in BF16, where the CPU has the
-// kernel, and with at least one full 12x32 tile.
+// precision prec takes the BF16 path: in BF16, on the packed path, where
+// the CPU has the kernel, and with at least one full 12x32 tile.
 func usePairs(prec kernels.Precision, m, n int) bool {
 	return prec == kernels.BF16 && microKernelBF16Wide != nil && microKernel != nil &&
 		m >= 2*packMR && n >= 2*packNR
@@ -93,34 +93,55 @@ func usePairs(prec kernels.Precision, m, n int) bool {
 
 // pairPanels converts float32 panels of width w (packMR or packNR) and
 // depth kb, laid out as packA or packB lays them out, into pair panels of
-// depth kh = ceil(kb/2) in dst: word q*w + i of a panel holds element
-// (2q, i) in its low half and (2q+1, i) in its high half (zero past kb).
-// The values must be bfloat16 already (RoundBF16 leaves them unchanged):
-// the conversion keeps their upper halves.
-func pairPanels(src []float32, w, kb int, dst []uint32) {
+// depth kh = ceil(kb/2) in dst, each value rounded with kernels.RoundBF16:
+// word q*w + i of a panel holds element (2q, i) in its low half and
+// (2q+1, i) in its high half (zero past kb). An odd number of panels is
+// followed by a panel of zeros. It returns the words written.
+func pairPanels(src []float32, w, kb int, dst []uint32) int {
 	if kb == 0 {
-		return
+		return 0
 	}
 	kh := (kb + 1) / 2
 	panels := len(src) / (w * kb)
-	dst = dst[:panels*w*kh]
+	dst = dst[:roundUp(panels, 2)*w*kh]
 	for pn := range panels {
 		s, d := src[pn*w*kb:(pn+1)*w*kb], dst[pn*w*kh:(pn+1)*w*kh]
 		q := 0
+		switch {
+		case w == packNR && pairs16Kernel != nil:
+			q = kb / 2
+			pairs16Kernel(&s[0], &d[0], q)
+		case w == packMR && pairs6Kernel != nil && kb >= 4:
+			q = kb/2 - 1 // the last pair in Go: the kernel reads and writes past it
+			pairs6Kernel(&s[0], &d[0], q)
+		}
 		for ; 2*q+1 < kb; q++ {
 			even, odd, out := s[2*q*w:(2*q+1)*w], s[(2*q+1)*w:(2*q+2)*w], d[q*w:(q+1)*w]
 			for i := range out {
-				out[i] = math.Float32bits(even[i])>>16 | math.Float32bits(odd[i])&^0xffff
+				out[i] = bf16Bits(even[i]) | bf16Bits(odd[i])<<16
 			}
 		}
 		if q < kh { // kb odd: the last pair's high half is zero
 			even, out := s[2*q*w:(2*q+1)*w], d[q*w:(q+1)*w]
 			for i := range out {
-				out[i] = math.Float32bits(even[i]) >> 16
+				out[i] = bf16Bits(even[i])
 			}
 		}
 	}
+	clear(dst[panels*w*kh:])
+	return len(dst)
 }
+
+// pairs16Kernel and pairs6Kernel, where the CPU has them, convert n pair
+// rows of a B panel (packNR wide) or n pair columns of an A panel (packMR
+// wide) as pairPanels does, except that denormal inputs become zeros of
+// their sign (VDPBF16PS would read them as zero anyway, but a float32 just
+// below 2^-126 that RoundBF16 rounds up to 2^-126 counts as zero too).
+// pairs6Kernel reads src[:12n+2] and writes dst[:6n+2].
+var pairs16Kernel, pairs6Kernel func(src *float32, dst *uint32, n int)
+
+// bf16Bits is the bfloat16 value kernels.RoundBF16(x), as its 16 bits.
+func bf16Bits(x float32) uint32 { return math.Float32bits(kernels.RoundBF16(x)) >> 16 }
 
 // words is the memory of f as 32-bit words: pair panels live in float32
 // scratch buffers.
@@ -132,53 +153,38 @@ func words(f []float32) []uint32 {
 }
 
 // macroKernelPairs is macroKernel for the BF16 path: the product of mb
-// packed rows of op(A) and nb packed columns of op(B), kb deep, times
-// alpha, added into c or written there when accumulate is false. Full
-// 12x32 tiles take microKernelBF16Wide on the pair panels apw and bpw;
-// the rest microKernel on the float32 panels ap and bp, through edge
-// (packMR*packNR floats), scaled by alpha there.
-func macroKernelPairs(mb, nb, kb int, ap, bp []float32, apw, bpw []uint32, c []float32, ldc int,
+// rows of op(A) and nb columns of op(B), kb deep, in the pair panels apw
+// and bpw (each padded to a whole number of 12x32 tiles), times alpha,
+// added into c or written there when accumulate is false. Every tile is
+// one call of microKernelBF16Wide; partial ones go through edge
+// (2*packMR*2*packNR floats).
+func macroKernelPairs(mb, nb, kb int, apw, bpw []uint32, c []float32, ldc int,
 	alpha float32, accumulate bool, edge []float32) {
+	const rows, cols = 2 * packMR, 2 * packNR
 	kh := (kb + 1) / 2
-	jr := 0
-	for ; jr+2*packNR <= nb; jr += 2 * packNR {
+	edge = edge[:rows*cols]
+	for jr := 0; jr < nb; jr += cols {
 		b := &bpw[jr*kh]
-		_ = bpw[(jr+2*packNR)*kh-1] // both B pair panels are inside bpw
-		ir := 0
-		for ; ir+2*packMR <= mb; ir += 2 * packMR {
-			_ = apw[(ir+2*packMR)*kh-1] // both A pair panels are inside apw
+		_ = bpw[(jr+cols)*kh-1] // both B pair panels are inside bpw
+		nr := min(cols, nb-jr)
+		for ir := 0; ir < mb; ir += rows {
+			_ = apw[(ir+rows)*kh-1] // both A pair panels are inside apw
 			ci := ir*ldc + jr
-			_ = c[ci+(2*packMR-1)*ldc+2*packNR-1] // the whole tile is inside c
-			microKernelBF16Wide(kh, &apw[ir*kh], b, &c[ci], ldc, alpha, accumulate)
-		}
-		for ; ir < mb; ir += packMR {
-			scaledTile(mb, nb, kb, ir, jr, ap, bp, c, ldc, alpha, accumulate, edge)
-			scaledTile(mb, nb, kb, ir, jr+packNR, ap, bp, c, ldc, alpha, accumulate, edge)
-		}
-	}
-	for ; jr < nb; jr += packNR {
-		for ir := 0; ir < mb; ir += packMR {
-			scaledTile(mb, nb, kb, ir, jr, ap, bp, c, ldc, alpha, accumulate, edge)
-		}
-	}
-}
-
-// scaledTile is microTile with alpha applied to the product (the panels
-// of the BF16 path are not scaled): the tile at row ir and column jr goes
-// through edge, and alpha times it is added into c, or written there.
-func scaledTile(mb, nb, kb, ir, jr int, ap, bp []float32, c []float32, ldc int, alpha float32, accumulate bool, edge []float32) {
-	edge = edge[:packMR*packNR]
-	mr, nr := min(packMR, mb-ir), min(packNR, nb-jr)
-	ci := ir*ldc + jr
-	microKernel(kb, &ap[ir*kb], &bp[jr*kb], &edge[0], packNR, false)
-	for r := range mr {
-		dst, src := c[ci+r*ldc:ci+r*ldc+nr], edge[r*packNR:r*packNR+nr]
-		if accumulate {
-			axpy(dst, alpha, src)
-			continue
-		}
-		for j, v := range src {
-			dst[j] = alpha * v
+			mr := min(rows, mb-ir)
+			if mr == rows && nr == cols {
+				_ = c[ci+(rows-1)*ldc+cols-1] // the whole tile is inside c
+				microKernelBF16Wide(kh, &apw[ir*kh], b, &c[ci], ldc, alpha, accumulate)
+				continue
+			}
+			microKernelBF16Wide(kh, &apw[ir*kh], b, &edge[0], cols, alpha, false)
+			for r := range mr {
+				dst, src := c[ci+r*ldc:ci+r*ldc+nr], edge[r*cols:r*cols+nr]
+				if accumulate {
+					axpy(dst, 1, src)
+				} else {
+					copy(dst, src)
+				}
+			}
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/semgan/semgan/kernels"
@@ -120,6 +121,80 @@ func TestPairPanels(t *testing.T) {
 	require.Equal(t, want, dst)
 }
 
+// withBF16Counted runs f on each path that has a BF16 micro-kernel, that
+// kernel counting its calls, and fails unless f called it.
+func withBF16Counted(t *testing.T, f func(t *testing.T)) {
+	saved := microKernelBF16Wide
+	defer func() { microKernelBF16Wide = saved }()
+	onEveryGemmPath(t, func(t *testing.T) {
+		pairs := microKernelBF16Wide
+		if pairs == nil {
+			t.Skip("no BF16 micro-kernel on this path")
+		}
+		var calls atomic.Int64
+		microKernelBF16Wide = func(kh int, a, b *uint32, c *float32, ldc int, alpha float32, accumulate bool) {
+			calls.Add(1)
+			pairs(kh, a, b, c, ldc, alpha, accumulate)
+		}
+		f(t)
+		if calls.Load() == 0 {
+			t.Errorf("the BF16 micro-kernel was never called")
+		}
+	})
+}
+
+// TestGemmBF16Pairs checks BF16 products large enough for the BF16 path
+// against the float64 reference on rounded operands, with tiles left
+// over in both directions, both blocks of k, odd k, alpha other than 1 and
+// every transpose, and that the path multiplied them.
+func TestGemmBF16Pairs(t *testing.T) {
+	if len(asmBF16Kernels()) == 0 {
+		t.Log("no AVX512_BF16 on this CPU or build: the BF16 path runs with the Go twin alone")
+	}
+	shapes := []kernels.GemmParams{
+		{M: 12, N: 32, K: 1},
+		{M: 37, N: 71, K: 67},
+		{M: 30, N: 100, K: packKC + 5, TransA: true},
+		{M: packMC + 13, N: 2*packNR + 1, K: 2*packKC + 1, TransB: true},
+		{M: 25, N: packNC + 40, K: 17, TransA: true, TransB: true},
+	}
+	withBF16Counted(t, func(t *testing.T) {
+		for i, p := range shapes {
+			p.Alpha, p.Beta, p.Batch, p.Precision = 0.7, 0.5, 1, kernels.BF16
+			r := newRand(uint64(i))
+			a, b, c := randSlice(r, p.ALen()), randSlice(r, p.BLen()), randSlice(r, p.CLen())
+			want := gemmRef(p, rounded(kernels.BF16, a), rounded(kernels.BF16, b), c)
+			got := append([]float32(nil), c...)
+			Gemm(p, a, b, got)
+			name := fmt.Sprintf("%+v", p)
+			atol, rtol := 1e-5, 1e-5*float64(p.K+1)
+			kerneltest.CloseTo(t, name, got, want, atol, rtol)
+			requireApart(t, name, gemmRef(p, a, b, c), want, atol, rtol)
+		}
+	})
+}
+
+// bf16ConvCases are convolutions with at least 12 channels on both sides
+// and enough pixels for the BF16 path in every pass (the implicit GEMMs,
+// a pointwise one and the data gradient through col2im).
+var bf16ConvCases = []kernels.ConvParams{
+	{N: 2, InC: 19, InH: 13, InW: 17, OutC: 26, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+	{N: 1, InC: 29, InH: 12, InW: 11, OutC: 14, KH: 4, KW: 4, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+	{N: 1, InC: 40, InH: 9, InW: 10, OutC: 13, KH: 1, KW: 1, StrideH: 1, StrideW: 1},
+	{N: 2, InC: 13, InH: 10, InW: 12, OutC: 36, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+}
+
+// TestConvBF16Pairs checks the three passes of bf16ConvCases in BF16 as
+// TestConvPrecision does, and that the BF16 path multiplied them.
+func TestConvBF16Pairs(t *testing.T) {
+	withBF16Counted(t, func(t *testing.T) {
+		for i, p := range bf16ConvCases {
+			p.Precision = kernels.BF16
+			t.Run(convName(p), func(t *testing.T) { testConvPrecision(t, p, uint64(i)) })
+		}
+	})
+}
+
 // TestBF16Encodings assembles, with GNU as, the instruction in the comment
 // beside each BYTE-encoded instruction of the assembly files and compares
 // its bytes with the BYTE directives: the comment says what the bytes do.
@@ -180,4 +255,75 @@ func TestBF16Encodings(t *testing.T) {
 		}
 	}
 	t.Logf("%d encoded instructions checked", len(insts))
+}
+
+// BenchmarkMicroKernelBF16Wide times the 12x32 kernels on panels packKC
+// deep that stay in L1: the float32 one (microKernelWide) against the
+// BF16 one, which does the same multiply-adds in half the instructions.
+func BenchmarkMicroKernelBF16Wide(b *testing.B) {
+	const k, ldc = packKC, 2 * packNR
+	flops := 2 * float64(2*packMR*2*packNR*k)
+	c := make([]float32, 2*packMR*ldc)
+	for isa, wide := range asmWideKernels() {
+		a, bp := randSlice(newRand(1), 2*packMR*k), randSlice(newRand(2), 2*packNR*k)
+		b.Run("fp32/"+isa, func(b *testing.B) {
+			loopMicro(b, flops, func() { wide(k, &a[0], &bp[0], &c[0], ldc, true) })
+		})
+	}
+	for isa, pairs := range asmBF16Kernels() {
+		_, aw := bf16Panels(1, packMR, k)
+		_, bw := bf16Panels(2, packNR, k)
+		b.Run("bf16/"+isa, func(b *testing.B) {
+			loopMicro(b, flops, func() { pairs(k/2, &aw[0], &bw[0], &c[0], ldc, 1, true) })
+		})
+	}
+}
+
+// loopMicro runs f b.N times and reports GFLOP/s for flops per call.
+func loopMicro(b *testing.B, flops float64, f func()) {
+	for b.Loop() {
+		f()
+	}
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// TestPairPanelsKernels compares pairPanels with and without its assembly
+// kernels (pairs16Kernel, pairs6Kernel) for every depth up to 67 and past
+// packKC, on values that include ties of the rounding, infinities and NaNs,
+// with guard words after the output.
+func TestPairPanelsKernels(t *testing.T) {
+	if pairs16Kernel == nil {
+		t.Skip("no AVX512_BF16 conversion kernels on this CPU or build")
+	}
+	k16, k6 := pairs16Kernel, pairs6Kernel
+	defer func() { pairs16Kernel, pairs6Kernel = k16, k6 }()
+	r := newRand(9)
+	for _, w := range []int{packMR, packNR} {
+		for kb := range packKC + 2 {
+			if kb > 67 && kb < packKC-1 {
+				continue
+			}
+			src := randSlice(r, 3*w*kb) // three panels: an odd count
+			for i := range src {
+				switch r.IntN(8) {
+				case 0: // a tie: halfway between two bfloat16 values
+					src[i] = math.Float32frombits(math.Float32bits(src[i])&^0xffff | 0x8000)
+				case 1:
+					src[i] = float32(math.Inf(1 - 2*r.IntN(2)))
+				case 2:
+					src[i] = math.Float32frombits(0x7f800000 | uint32(r.IntN(1<<23-1)+1)) // a NaN
+				}
+			}
+			n := 4 * w * ((kb + 1) / 2)
+			want, got := make([]uint32, n+8), make([]uint32, n+8)
+			for i := range want {
+				want[i], got[i] = 0xdeadbeef, 0xdeadbeef
+			}
+			pairs16Kernel, pairs6Kernel = nil, nil
+			pairPanels(src, w, kb, want)
+			pairs16Kernel, pairs6Kernel = k16, k6
+			pairPanels(src, w, kb, got)
+			require.Equal(t, want, got, "w=%d kb=%d", w, kb)
+		}
+	}
 }
