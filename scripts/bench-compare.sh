@@ -10,6 +10,7 @@
 #     scripts/bench-compare.sh                      # every case, 5 rounds
 #     scripts/bench-compare.sh 'sgemm|conv' 9       # a selection, 9 rounds
 #     WARMUP=0 scripts/bench-compare.sh '^train_iter_256_paper_up2$' 1
+#     PRECISION=bf16 scripts/bench-compare.sh 'sgemm_2048|conv3x3' 5
 #
 # CASES_REGEXP selects cases by name (default: all; the list comes from
 # `examples/bench -list`, so it is Go regexp syntax; PyTorch gets each name
@@ -32,6 +33,8 @@
 # per-case peak RSS (VmHWM after clear_refs; see the two programs).
 #
 # Environment:
+#   PRECISION=fp32        bf16: examples/bench -precision bf16 against PyTorch
+#                         under bf16 autocast (bench_torch.py --precision bf16)
 #   WARMUP=1              untimed repetitions per process before the timed one
 #   PYTHON=/usr/bin/python3
 #   GO_ARGS=              extra flags for examples/bench (e.g. -device cpu)
@@ -48,9 +51,15 @@ cases_re=${1:-.}
 reps=${2:-5}
 warmup=${WARMUP:-1}
 python=${PYTHON:-/usr/bin/python3}
+precision=${PRECISION:-fp32}
 read -r -a go_args <<<"${GO_ARGS:-}"
 read -r -a torch_args <<<"${TORCH_ARGS:-}"
 
+case $precision in fp32 | bf16) ;; *)
+	echo "bench-compare: PRECISION must be fp32 or bf16, not '$precision'" >&2
+	exit 2
+	;;
+esac
 case $reps in '' | *[!0-9]* | 0)
 	echo "bench-compare: REPS must be a positive integer, not '$reps'" >&2
 	exit 2
@@ -84,9 +93,9 @@ run() {
 	local side=$1 name=$2 round=$3 json=$out/$1.$2.$3.json log=$out/$1.$2.$3.log
 	local cmd
 	if [ "$side" = go ]; then
-		cmd=("$bin" -cases "^${name}\$" -reps 1 -warmup "$warmup" -json "$json" ${go_args[@]+"${go_args[@]}"})
+		cmd=("$bin" -cases "^${name}\$" -reps 1 -warmup "$warmup" -precision "$precision" -json "$json" ${go_args[@]+"${go_args[@]}"})
 	else
-		cmd=("$python" "$root/scripts/bench_torch.py" -cases "^${name}\$" -reps 1 -warmup "$warmup" -json "$json" ${torch_args[@]+"${torch_args[@]}"})
+		cmd=("$python" "$root/scripts/bench_torch.py" -cases "^${name}\$" -reps 1 -warmup "$warmup" -precision "$precision" -json "$json" ${torch_args[@]+"${torch_args[@]}"})
 	fi
 	local rc=0
 	(
@@ -102,7 +111,7 @@ run() {
 	return 0
 }
 
-echo "cases: ${names[*]}; $reps rounds, warm-up $warmup; memory limit $((limit_kb / 1024)) MiB per run; files in $out" >&2
+echo "cases: ${names[*]}; products in $precision; $reps rounds, warm-up $warmup; memory limit $((limit_kb / 1024)) MiB per run; files in $out" >&2
 for name in "${names[@]}"; do
 	go_ok=1 torch_ok=1
 	for round in $(seq 1 "$reps"); do

@@ -8,6 +8,7 @@ Usage (from the repository root):
     /usr/bin/python3 scripts/bench_torch.py -json out.json        # also JSON
     /usr/bin/python3 scripts/bench_torch.py --no-flush-denormal   # FTZ off
     /usr/bin/python3 scripts/bench_torch.py -list                 # names, FLOPs
+    /usr/bin/python3 scripts/bench_torch.py --precision bf16 -cases 'sgemm_2048|conv3x3'
 
 Needs Debian's CPU PyTorch 1.13 (python3-torch); matmul goes through
 OpenBLAS when libopenblas0-pthread is installed. Runs on the CPU with
@@ -19,6 +20,13 @@ machines set them to force an older kernel (Haswell on an AVX-512 host),
 which makes PyTorch look slower than it is. So unless --keep-openblas-env
 the script runs itself again without them before importing torch, and it
 prints the OpenBLAS core it runs and the CPU's vector extensions.
+
+--precision bf16 runs every timed repetition (and the warm-up) under
+torch.autocast("cpu", dtype=torch.bfloat16): PyTorch's mixed precision on
+the CPU, whose matmul and convolutions take bfloat16 copies of their
+float32 operands (oneDNN's kernels; AVX512_BF16 where the CPU has it) and
+accumulate in float32, as examples/bench -precision bf16 does. Set-up and
+data stay float32. fp32, the default, runs without autocast.
 
 Each case is built once, run -warmup times untimed, then -reps times; the
 reported time is the median. -json writes, atomically,
@@ -240,7 +248,15 @@ def sgemm_case(n):
         a = torch.rand(n, n) * 2 - 1
         b = torch.rand(n, n) * 2 - 1
         c = torch.empty(n, n)
-        return lambda: torch.matmul(a, b, out=c)
+
+        def run():
+            if torch.is_autocast_cpu_enabled():
+                # out= is not eligible for autocast: the product would stay
+                # float32. Under autocast the result is bfloat16.
+                torch.matmul(a, b)
+            else:
+                torch.matmul(a, b, out=c)
+        return run
     return setup
 
 
@@ -386,11 +402,22 @@ def rusage_peak():
 # Driver
 # ---------------------------------------------------------------------------
 
-def run_case(name, flops, setup, reps, warmup, clear_refs):
+def under_precision(run, precision):
+    """run, called under bf16 autocast on the CPU for "bf16"."""
+    if precision == "fp32":
+        return run
+
+    def autocast_run():
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return run()
+    return autocast_run
+
+
+def run_case(name, flops, setup, reps, warmup, clear_refs, precision="fp32"):
     gc.collect()
     if clear_refs:
         reset_hwm()
-    run = setup()
+    run = under_precision(setup(), precision)
     for _ in range(warmup):
         run()
     times = []
@@ -481,6 +508,8 @@ def main(argv=None):
     ap.add_argument("-json", "--json", default="", help="also write the results as JSON to this file")
     ap.add_argument("-threads", "--threads", type=int, default=2, help="torch.set_num_threads")
     ap.add_argument("-list", "--list", action="store_true", help="list the cases and their FLOP counts, then exit")
+    ap.add_argument("-precision", "--precision", choices=("fp32", "bf16"), default="fp32",
+                    help="bf16: run the cases under torch.autocast(\"cpu\", dtype=torch.bfloat16)")
     ap.add_argument("--keep-openblas-env", action="store_true",
                     help="keep OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (by default the script drops them)")
     ap.add_argument("--no-flush-denormal", dest="flush_denormal", action="store_false",
@@ -506,8 +535,9 @@ def main(argv=None):
     torch.manual_seed(1)
     random.seed(1)
     clear_refs = reset_hwm() and read_hwm() > 0
-    print("torch %s, %d threads, flush denormal %s, %d warm-up + %d timed repetitions per case; %s" % (
-        torch.__version__, torch.get_num_threads(), "on" if args.flush_denormal and ftz else "off",
+    print("torch %s, %d threads, products in %s, flush denormal %s, %d warm-up + %d timed repetitions per case; %s" % (
+        torch.__version__, torch.get_num_threads(),
+        "bf16 (autocast)" if args.precision == "bf16" else "fp32", "on" if args.flush_denormal and ftz else "off",
         args.warmup, args.reps,
         "peak RSS per case from VmHWM after resetting it through /proc/self/clear_refs" if clear_refs else
         "peak RSS is the process's lifetime maximum (getrusage): /proc/self/clear_refs is unavailable"))
@@ -515,7 +545,7 @@ def main(argv=None):
     results, times, status = [], {}, 0
     for name, flops, setup in selected:
         try:
-            r, t = run_case(name, flops, setup, args.reps, args.warmup, clear_refs)
+            r, t = run_case(name, flops, setup, args.reps, args.warmup, clear_refs, args.precision)
         except (RuntimeError, MemoryError) as e:
             # An allocation beyond the memory limit lands here.
             print("bench_torch: %s: %s" % (name, str(e).splitlines()[0] if str(e) else type(e).__name__),

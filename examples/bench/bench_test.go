@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/semgan/semgan/kernels"
+	"github.com/semgan/semgan/tensor"
 )
 
 // TestJSON runs a tiny test-only GEMM case and checks the JSON file.
@@ -135,5 +138,30 @@ func TestCPUProfile(t *testing.T) {
 	stderr.Reset()
 	if code := cli([]string{"-cpuprofile", bad}, &stdout, &stderr, []benchCase{sgemmCase("sgemm_8", 8)}); code != 1 || !strings.Contains(stderr.String(), "-cpuprofile") {
 		t.Errorf("unwritable profile: exit status %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestPrecisionFlag checks that -precision reaches the products, says so
+// in the header, is undone when cli returns, and that a bad value is a
+// usage error naming the flag.
+func TestPrecisionFlag(t *testing.T) {
+	var seen kernels.Precision
+	probe := benchCase{name: "probe", setup: func(dev kernels.Backend) (func() error, func()) {
+		return func() error { seen = tensor.PrecisionOn(dev); return nil }, func() {}
+	}}
+	var stdout, stderr bytes.Buffer
+	if code := cli([]string{"-precision", "bf16", "-reps", "1", "-warmup", "0"}, &stdout, &stderr, []benchCase{probe}); code != 0 {
+		t.Fatalf("exit status %d; stderr:\n%s", code, stderr.String())
+	}
+	if seen != kernels.BF16 || !strings.Contains(stdout.String(), "products in bf16") {
+		t.Errorf("products in %v, want bf16; stdout:\n%s", seen, stdout.String())
+	}
+	if p := tensor.PrecisionOn(tensor.Default()); p != kernels.FP32 {
+		t.Errorf("after cli the CPU computes in %v, want its default fp32", p)
+	}
+	stderr.Reset()
+	if code := cli([]string{"-precision", "fp16"}, &stdout, &stderr, []benchCase{probe}); code != 2 ||
+		!strings.Contains(stderr.String(), `-precision "fp16": must be auto, fp32, tf32 or bf16`) {
+		t.Errorf("-precision fp16: exit status %d, stderr %q", code, stderr.String())
 	}
 }

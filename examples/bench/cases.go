@@ -105,7 +105,7 @@ func sgemmCase(name string, n int) benchCase {
 			a := tensor.Uniform(rng, -1, 1, n, n)
 			b := tensor.Uniform(rng, -1, 1, n, n)
 			c := tensor.Zeros(n, n)
-			p := kernels.GemmParams{M: n, N: n, K: n, Alpha: 1, Batch: 1}
+			p := kernels.GemmParams{M: n, N: n, K: n, Alpha: 1, Batch: 1, Precision: tensor.PrecisionOn(dev)}
 			run := func() error {
 				dev.Gemm(p, a.Buffer(), b.Buffer(), c.Buffer())
 				return nil

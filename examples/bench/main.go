@@ -7,6 +7,12 @@
 //	go run ./examples/bench -cases 'sgemm|conv' -reps 9   # a selection
 //	go run ./examples/bench -json out.json                # also write JSON
 //	go run ./examples/bench -list                         # names and FLOPs
+//	go run ./examples/bench -precision bf16 -cases sgemm  # products in BF16
+//
+// -precision sets the precision of every product (tensor.SetPrecision:
+// fp32, tf32 or bf16; auto, the default, leaves the device's own), as
+// bench_torch.py's --precision bf16 runs PyTorch's cases under bf16
+// autocast.
 //
 // Each case is built once, run -warmup times untimed, then -reps times; the
 // reported time is the median repetition. -json writes
@@ -53,6 +59,9 @@ type options struct {
 	device   string
 	jsonPath string
 	list     bool
+	// precision is -precision: "auto" for the device's default, or a
+	// kernels.Precision name.
+	precision string
 	// cpuProfile is -cpuprofile: where to write a CPU profile, "" for none.
 	cpuProfile string
 }
@@ -83,6 +92,7 @@ func cli(args []string, stdout, stderr io.Writer, cases []benchCase) int {
 	fs.StringVar(&o.device, "device", "cpu", "backend to run on ("+fmt.Sprint(kernels.Names())+")")
 	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to this file")
 	fs.BoolVar(&o.list, "list", false, "list the cases and their FLOP counts, then exit")
+	fs.StringVar(&o.precision, "precision", "auto", "precision of the products: auto (the device's default), fp32, tf32 or bf16")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (set-up, warm-up and timed repetitions of every selected case) to this file, for go tool pprof")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -97,6 +107,14 @@ func cli(args []string, stdout, stderr io.Writer, cases []benchCase) int {
 	if o.reps < 1 || o.warmup < 0 {
 		fmt.Fprintf(stderr, "bench: -reps must be at least 1 and -warmup at least 0\n")
 		return 2
+	}
+	var prec kernels.Precision
+	if o.precision != "auto" {
+		var err error
+		if prec, err = kernels.ParsePrecision(o.precision); err != nil {
+			fmt.Fprintf(stderr, "bench: -precision %q: must be auto, fp32, tf32 or bf16\n", o.precision)
+			return 2
+		}
 	}
 	re, err := regexp.Compile(o.cases)
 	if err != nil {
@@ -120,6 +138,10 @@ func cli(args []string, stdout, stderr io.Writer, cases []benchCase) int {
 		return 1
 	}
 	tensor.SetDefault(dev)
+	if o.precision != "auto" {
+		tensor.SetPrecision(prec)
+		defer tensor.ResetPrecision()
+	}
 	if o.cpuProfile != "" {
 		stop, err := startCPUProfile(o.cpuProfile)
 		if err != nil {
@@ -130,8 +152,8 @@ func cli(args []string, stdout, stderr io.Writer, cases []benchCase) int {
 	}
 
 	rss := newPeakRSS()
-	fmt.Fprintf(stdout, "device %s, GOMAXPROCS %d, %d warm-up + %d timed repetitions per case; %s\n",
-		dev.Name(), runtime.GOMAXPROCS(0), o.warmup, o.reps, rss.method())
+	fmt.Fprintf(stdout, "device %s, products in %v, GOMAXPROCS %d, %d warm-up + %d timed repetitions per case; %s\n",
+		dev.Name(), tensor.PrecisionOn(dev), runtime.GOMAXPROCS(0), o.warmup, o.reps, rss.method())
 	var results []result
 	status := 0
 	for _, c := range sel {

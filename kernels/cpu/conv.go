@@ -91,7 +91,7 @@ func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 				beta = 1
 			}
 			// y tile [OutC, ns] (row stride S) = w [OutC, K] * col [K, ns] (+ bias).
-			gemmOn(kernels.FP32, inner, false, false, p.OutC, ns, k, 1, w, k, cb, ldc, beta, yt, s, nil)
+			gemmOn(convGemmPrecision(p.Precision, p.OutC, ns), inner, false, false, p.OutC, ns, k, 1, w, k, cb, ldc, beta, yt, s, nil)
 		}
 	})
 }
@@ -121,12 +121,24 @@ func convForwardImplicit(p kernels.ConvParams, x, w, bias, y []float32) {
 				fillBias(yt, s, nb, bias)
 			}
 			g := packedProduct{m: p.OutC, n: nb, k: k, overwrite: bias == nil,
+				pairs: usePairs(p.Precision, p.OutC, nb), alpha: 1,
 				packA: func(i0, p0, mb, kb int, dst []float32) { packA(kernels.FP32, false, 1, w, k, i0, p0, mb, kb, dst) },
 				packB: func(p0, jb, kb, nbb int, dst []float32) { packPatches(p, xn, p0, j0+jb, kb, nbb, dst) },
 			}
 			g.run(yt, s, 1)
 		}
 	})
+}
+
+// convGemmPrecision is the precision a convolution in precision prec
+// gives the GEMM for a product of m x n on operands it has rounded
+// already: BF16 where that product takes the BF16 path (usePairs; rounding
+// bfloat16 values again changes nothing), FP32 otherwise.
+func convGemmPrecision(prec kernels.Precision, m, n int) kernels.Precision {
+	if usePairs(prec, m, n) {
+		return kernels.BF16
+	}
+	return kernels.FP32
 }
 
 // fillBias sets columns [0, n) of every row o of y (row stride s) to
@@ -189,12 +201,12 @@ func ConvBackwardData(p kernels.ConvParams, dy, w, dx []float32) {
 				ns := min(tile, s-s0)
 				if direct {
 					// dx[n, c0:c1, tile] += w[:, c0:c1]^T * dy tile.
-					gemmSerial(kernels.FP32, true, false, rows, ns, p.OutC, 1, w[c0:], k,
+					gemmSerial(convGemmPrecision(p.Precision, rows, ns), true, false, rows, ns, p.OutC, 1, w[c0:], k,
 						dy[n*yImg+s0:], s, 1, dx[n*xImg+c0*s+s0:], s, nil)
 					continue
 				}
 				// col [rows, ns] = w[:, c0*kk : c1*kk]^T [rows, OutC] * dy tile [OutC, ns].
-				gemmSerial(kernels.FP32, true, false, rows, ns, p.OutC, 1, w[c0*kk:], k,
+				gemmSerial(convGemmPrecision(p.Precision, rows, ns), true, false, rows, ns, p.OutC, 1, w[c0*kk:], k,
 					dy[n*yImg+s0:], s, 0, col, ns, nil)
 				col2im(p, dx[n*xImg:(n+1)*xImg], c0, c1, s0, ns, col)
 			}
@@ -279,7 +291,7 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 				// dw [OutC, K] += dy tile [OutC, ns] * patches^T [ns, K], the
 				// patches packed from the image (packPatchesT).
 				xn := x[n*xImg : (n+1)*xImg]
-				g := packedProduct{m: p.OutC, n: k, k: ns,
+				g := packedProduct{m: p.OutC, n: k, k: ns, pairs: usePairs(p.Precision, p.OutC, k), alpha: 1,
 					packA: func(i0, p0, mb, kb int, dst []float32) { packA(kernels.FP32, false, 1, dyt, s, i0, p0, mb, kb, dst) },
 					packB: func(p0, j0, kb, nb int, dst []float32) { packPatchesT(p, xn, s0+p0, j0, kb, nb, dst) },
 				}
@@ -293,7 +305,7 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 				im2col(p, x[n*xImg:(n+1)*xImg], 0, p.InC, s0, ns, col)
 			}
 			// dw [OutC, K] += dy tile [OutC, ns] (row stride S) * col^T [ns, K].
-			gemmSerial(kernels.FP32, false, true, p.OutC, k, ns, 1, dyt, s, cb, ldc, 1, partial[chunk], k, &gs)
+			gemmSerial(convGemmPrecision(p.Precision, p.OutC, k), false, true, p.OutC, k, ns, 1, dyt, s, cb, ldc, 1, partial[chunk], k, &gs)
 		}
 	})
 	addPartials(dw, partial, func(s *[]float32) []float32 { return *s })

@@ -158,6 +158,7 @@ func convBackwardDataImplicit(p kernels.ConvParams, dy, w, dx []float32) {
 		k := p.OutC * ph.taps()
 		dyn, dxn := dy[it.n*yImg:(it.n+1)*yImg], dx[it.n*p.InC*plane:(it.n+1)*p.InC*plane]
 		g := packedProduct{m: p.InC, n: it.nb, k: k, overwrite: strided,
+			pairs: usePairs(p.Precision, p.InC, it.nb), alpha: 1,
 			packA: func(i0, p0, mb, kb int, dst []float32) { packA(kernels.FP32, false, 1, wp, k, i0, p0, mb, kb, dst) },
 			packB: func(p0, jb, kb, nb int, dst []float32) {
 				packRows(func(r, s0 int, row []float32) { phasePatchRow(p, ph, dyn, r, s0, row) },

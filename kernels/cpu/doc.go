@@ -19,4 +19,21 @@
 // Convolutions are computed as im2col on tiles of output pixels followed by
 // the package's blocked GEMM, so no full-image column matrix is ever held;
 // attention works on blocks of queries and never holds the Nq x Nk matrix.
+//
+// On amd64 the hot loops have assembly versions, chosen at start for the
+// CPU (golang.org/x/sys/cpu): AVX2 with FMA, AVX-512F, and for products
+// in kernels.BF16 a micro-kernel with AVX512_BF16 (VDPBF16PS, two
+// multiply-adds of bfloat16 pairs per lane; gemm_bf16.go). The
+// environment variable SEMGAN_CPU_KERNELS, read once when the package
+// starts, caps what is used, for tests and debugging:
+//
+//	generic     pure Go only, on any host (as the noasm build tag)
+//	avx2        AVX2 and FMA kernels at most
+//	avx512      AVX-512F kernels at most: BF16 products multiply rounded
+//	            operands in float32, as on a CPU without AVX512_BF16
+//	avx512bf16  everything the CPU has; so do "all" and an empty value
+//
+// Any other value stops the program with a message naming the variable.
+// Every level computes the same results up to the order of float32 sums
+// (and, in BF16, denormals, which VDPBF16PS flushes to zero).
 package cpu

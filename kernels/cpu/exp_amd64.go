@@ -2,10 +2,8 @@
 
 package cpu
 
-import "golang.org/x/sys/cpu"
-
 func init() {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+	if useAVX2FMA {
 		expShiftKernel = expShiftAVX2
 	}
 }

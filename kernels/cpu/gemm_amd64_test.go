@@ -27,3 +27,13 @@ func asmWideKernels() map[string]func(k int, a, b, c *float32, ldc int, accumula
 	}
 	return kernels
 }
+
+// asmBF16Kernels lists every assembly BF16 micro-kernel
+// (microKernelBF16Wide) this CPU runs, by instruction set.
+func asmBF16Kernels() map[string]func(kh int, a, b *uint32, c *float32, ldc int, alpha float32, accumulate bool) {
+	kernels := map[string]func(kh int, a, b *uint32, c *float32, ldc int, alpha float32, accumulate bool){}
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BF16 {
+		kernels["avx512bf16"] = microKernelBF16WideAVX512
+	}
+	return kernels
+}

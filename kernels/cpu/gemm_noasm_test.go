@@ -11,3 +11,8 @@ func asmMicroKernels() map[string]func(k int, a, b, c *float32, ldc int, accumul
 func asmWideKernels() map[string]func(k int, a, b, c *float32, ldc int, accumulate bool) {
 	return nil
 }
+
+// asmBF16Kernels is empty: this build has no assembly.
+func asmBF16Kernels() map[string]func(kh int, a, b *uint32, c *float32, ldc int, alpha float32, accumulate bool) {
+	return nil
+}

@@ -111,6 +111,13 @@ type packedProduct struct {
 	// block is still in cache); packA rounds the A panels itself, before
 	// alpha, so packA must be given the same precision.
 	prec kernels.Precision
+	// pairs takes the BF16 path (gemm_bf16.go; set it only where
+	// usePairs says so): the packed panels are rounded to bfloat16 as
+	// they are converted into pair panels, and multiplied by
+	// microKernelBF16Wide. packA must then leave out alpha (pass 1) and
+	// need not round: the path rounds, and applies alpha to each tile.
+	pairs bool
+	alpha float32
 }
 
 // run computes C += op(A)*op(B) (C = op(A)*op(B) with overwrite) into c
@@ -122,6 +129,12 @@ func (g *packedProduct) run(c []float32, ldc, w int) {
 	bBuf := getScratch(packKC * min(packNC, roundUp(g.n, packNR)))
 	defer putScratch(bBuf)
 	bp := *bBuf
+	var bpw []uint32 // B pair panels (pairs), up to a zero panel more
+	if g.pairs {
+		bwBuf := getScratch(len(bp)/2 + packNR*packKC/2)
+		defer putScratch(bwBuf)
+		bpw = words(*bwBuf)
+	}
 	rowPanels := (g.m + packMR - 1) / packMR
 	w = max(1, min(w, rowPanels))
 	for j0 := 0; j0 < g.n; j0 += packNC {
@@ -131,16 +144,37 @@ func (g *packedProduct) run(c []float32, ldc, w int) {
 			kb := min(packKC, g.k-p0)
 			parallelChunks(colPanels, min(w, colPanels), func(_, lo, hi int) {
 				g.packB(p0, j0+lo*packNR, kb, min(hi*packNR, nb)-lo*packNR, bp[lo*packNR*kb:])
-				roundSlice(g.prec, bp[lo*packNR*kb:hi*packNR*kb])
+				if !g.pairs {
+					roundSlice(g.prec, bp[lo*packNR*kb:hi*packNR*kb])
+				}
 			})
+			if g.pairs {
+				// Pairs of panels go to the goroutines, so that the zero
+				// panel that completes an odd count comes last.
+				kh := (kb + 1) / 2
+				parallelChunks((colPanels+1)/2, min(w, (colPanels+1)/2), func(_, lo, hi int) {
+					pairPanels(bp[2*lo*packNR*kb:min(2*hi, colPanels)*packNR*kb], packNR, kb, bpw[2*lo*packNR*kh:])
+				})
+			}
 			accumulate := p0 > 0 || !g.overwrite
 			parallelChunks(rowPanels, w, func(_, lo, hi int) {
 				aBuf := getScratch(packMC*kb + packMR*packNR)
 				defer putScratch(aBuf)
 				ap, edge := (*aBuf)[:packMC*kb], (*aBuf)[packMC*kb:]
+				var apw []uint32 // A pair panels (pairs), up to a zero panel more
+				if g.pairs {
+					awBuf := getScratch((packMC+packMR)*(kb+1)/2 + 4*packMR*packNR)
+					defer putScratch(awBuf)
+					apw, edge = words((*awBuf)[4*packMR*packNR:]), (*awBuf)[:4*packMR*packNR]
+				}
 				for i0 := lo * packMR; i0 < min(hi*packMR, g.m); i0 += packMC {
 					mb := min(packMC, min(hi*packMR, g.m)-i0)
 					g.packA(i0, p0, mb, kb, ap)
+					if g.pairs {
+						pairPanels(ap[:roundUp(mb, packMR)*kb], packMR, kb, apw)
+						macroKernelPairs(mb, nb, kb, apw, bpw, c[i0*ldc+j0:], ldc, g.alpha, accumulate, edge)
+						continue
+					}
 					macroKernel(mb, nb, kb, ap, bp, c[i0*ldc+j0:], ldc, accumulate, edge)
 				}
 			})
@@ -210,8 +244,14 @@ func microTile(mb, nb, kb, ir, jr int, ap, bp []float32, c []float32, ldc int, a
 // 1, C has been scaled by beta already.
 func gemmPacked(prec kernels.Precision, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc, w int) {
-	g := packedProduct{m: m, n: n, k: k, overwrite: beta == 0, prec: prec,
-		packA: func(i0, p0, mb, kb int, dst []float32) { packA(prec, transA, alpha, a, lda, i0, p0, mb, kb, dst) },
+	pairs, packPrec, packAlpha := usePairs(prec, m, n), prec, alpha
+	if pairs { // the BF16 path rounds, and applies alpha to each tile
+		packPrec, packAlpha = kernels.FP32, 1
+	}
+	g := packedProduct{m: m, n: n, k: k, overwrite: beta == 0, prec: prec, pairs: pairs, alpha: alpha,
+		packA: func(i0, p0, mb, kb int, dst []float32) {
+			packA(packPrec, transA, packAlpha, a, lda, i0, p0, mb, kb, dst)
+		},
 		packB: func(p0, j0, kb, nb int, dst []float32) { packB(transB, b, ldb, p0, j0, kb, nb, dst) },
 	}
 	g.run(c, ldc, w)

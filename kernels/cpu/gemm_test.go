@@ -77,29 +77,44 @@ func checkGemm(t *testing.T, p kernels.GemmParams, seed uint64) bool {
 type gemmPath struct {
 	micro, wide func(int, *float32, *float32, *float32, int, bool)
 	smallM      bool
+	// pairs is the BF16 micro-kernel (nil: BF16 products take the
+	// float32 path).
+	pairs func(int, *uint32, *uint32, *float32, int, float32, bool)
 }
 
 // gemmPaths are the pure-Go axpy loops, the packed scheme with the Go
 // micro-kernels, with and without the 12x32 tiles (which tests the packing
 // and the macro-kernel on every machine), and each assembly micro-kernel
 // the CPU runs, with the small-M kernels and the 12x32 kernel of the same
-// instruction set, if any.
+// instruction set, if any. The BF16 path runs with the Go twins
+// ("packed-go-bf16", which tests the pair panels on every machine) and, on
+// a CPU with AVX512_BF16, with its assembly kernel beside the AVX-512 ones.
 func gemmPaths() map[string]gemmPath {
 	paths := map[string]gemmPath{"axpy": {}, "packed-go": {micro: microKernelGo},
-		"packed-go-wide": {micro: microKernelGo, wide: microKernelWideGo}}
+		"packed-go-wide": {micro: microKernelGo, wide: microKernelWideGo},
+		"packed-go-bf16": {micro: microKernelGo, wide: microKernelWideGo, pairs: microKernelBF16WideGo}}
 	wides := asmWideKernels()
 	for isa, micro := range asmMicroKernels() {
 		paths["asm-"+isa] = gemmPath{micro: micro, wide: wides[isa], smallM: axpy4Kernel != nil}
+	}
+	if avx512, ok := paths["asm-avx512"]; ok {
+		for isa, pairs := range asmBF16Kernels() {
+			avx512.pairs = pairs
+			paths["asm-"+isa] = avx512
+		}
 	}
 	return paths
 }
 
 // onEveryGemmPath runs f as a subtest once per entry of gemmPaths.
 func onEveryGemmPath(t *testing.T, f func(t *testing.T)) {
-	micro, wide, axpy4, dot4 := microKernel, microKernelWide, axpy4Kernel, dot4Kernel
-	defer func() { microKernel, microKernelWide, axpy4Kernel, dot4Kernel = micro, wide, axpy4, dot4 }()
+	micro, wide, axpy4, dot4, pairs := microKernel, microKernelWide, axpy4Kernel, dot4Kernel, microKernelBF16Wide
+	defer func() {
+		microKernel, microKernelWide, axpy4Kernel, dot4Kernel, microKernelBF16Wide = micro, wide, axpy4, dot4, pairs
+	}()
 	for name, path := range gemmPaths() {
 		microKernel, microKernelWide, axpy4Kernel, dot4Kernel = path.micro, path.wide, nil, nil
+		microKernelBF16Wide = path.pairs
 		if path.smallM {
 			axpy4Kernel, dot4Kernel = axpy4, dot4
 		}

@@ -3,8 +3,10 @@ package cpu
 import "github.com/semgan/semgan/kernels"
 
 // Operands are rounded to the precision of a product (kernels.Precision)
-// where the GEMM packs them into its A and B panels; its paths that read
-// an operand in place (few rows, pure Go) multiply rounded copies. The
+// where the GEMM packs them into its A and B panels (on a CPU with
+// AVX512_BF16, BF16 panels are rounded as they become bfloat16 pair panels:
+// gemm_bf16.go); its paths that read an operand in place (few rows, pure
+// Go) multiply rounded copies. The
 // convolutions round copies of their inputs once (roundedScratch), which
 // costs less than rounding patch panels that hold each input KH*KW times.
 

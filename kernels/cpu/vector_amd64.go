@@ -2,16 +2,14 @@
 
 package cpu
 
-import "golang.org/x/sys/cpu"
-
 func init() {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+	if useAVX2FMA {
 		axpyKernel = axpyAVX2
 		axpy4Kernel = axpy4AVX2
 		dot4Kernel = dot4AVX2
 		convTaps4Kernel = convTaps4AVX2
 	}
-	if cpu.X86.HasAVX2 {
+	if useAVX2 {
 		transpose8Kernel = transpose8AVX2
 		maxKernel = maxAVX2
 		dealRowKernel = dealRowAVX
