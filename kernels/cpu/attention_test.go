@@ -254,28 +254,44 @@ func TestExp32(t *testing.T) {
 	require.False(t, math.IsInf(float64(exp32(100)), 0), "exp32(100) is clamped, not Inf")
 }
 
-// TestExpShiftPaths compares expShift on the assembly path with exp32 on
-// lengths around multiples of 8, with arguments on both sides of the flush.
+// TestExpShiftPaths compares expShift, on the Go path and on every
+// assembly kernel the CPU runs, with exp32 on lengths around multiples of 8
+// and 16, with arguments on both sides of the flush.
 func TestExpShiftPaths(t *testing.T) {
-	r := newRand(5)
-	for n := range 40 {
-		x := randSlice(r, n)
-		for i := range x {
-			x[i] = x[i]*100 - 20 // about [-120, 80]
-		}
-		got := guarded(n, x)
-		sum := expShift(got, 3)
-		var wantSum float64
-		for i, v := range x {
-			e := exp32(v - 3)
-			wantSum += float64(e)
-			require.InDelta(t, e, got[i], 2e-7*float64(e), "n=%d i=%d x=%g", n, i, v)
-			if v-3 < expFlush {
-				require.Zero(t, got[i], "n=%d i=%d flushed", n, i)
+	paths := map[string]func(x *float32, n int, shift float32) float64{"go": nil}
+	for isa, k := range asmExpShiftKernels() {
+		paths[isa] = k
+	}
+	saved := expShiftKernel
+	defer func() { expShiftKernel = saved }()
+	for name, kernel := range paths {
+		expShiftKernel = kernel
+		r := newRand(5)
+		for c := range 100 {
+			// Wide arguments about [-120, 80] cross the flush; narrow ones
+			// about [-8, 4] keep the sum small enough to show a stray lane.
+			n, scale, offset := c/2, float32(100), float32(-20)
+			if c%2 == 1 {
+				scale, offset = 6, -2
 			}
+			x := randSlice(r, n)
+			for i := range x {
+				x[i] = x[i]*scale + offset
+			}
+			got := guarded(n, x)
+			sum := expShift(got, 3)
+			var wantSum float64
+			for i, v := range x {
+				e := exp32(v - 3)
+				wantSum += float64(e)
+				require.InDelta(t, e, got[i], 2e-7*float64(e), "%s n=%d i=%d x=%g", name, n, i, v)
+				if v-3 < expFlush {
+					require.Zero(t, got[i], "%s n=%d i=%d flushed", name, n, i)
+				}
+			}
+			require.InDelta(t, wantSum, sum, 1e-6*wantSum+1e-30, "%s n=%d sum", name, n)
+			checkGuard(t, fmt.Sprintf("%s n=%d", name, n), got)
 		}
-		require.InDelta(t, wantSum, sum, 1e-6*wantSum+1e-30, "n=%d sum", n)
-		checkGuard(t, fmt.Sprintf("n=%d", n), got)
 	}
 }
 

@@ -3,7 +3,10 @@
 package cpu
 
 func init() {
-	if useAVX2FMA {
+	switch {
+	case useAVX512:
+		expShiftKernel = expShiftAVX512
+	case useAVX2FMA:
 		expShiftKernel = expShiftAVX2
 	}
 }
@@ -13,3 +16,9 @@ func init() {
 //
 //go:noescape
 func expShiftAVX2(x *float32, n int, shift float32) float64
+
+// expShiftAVX512 is expShift in AVX-512 assembly, sixteen floats at a time,
+// in exp_amd64.s; n is a multiple of 8.
+//
+//go:noescape
+func expShiftAVX512(x *float32, n int, shift float32) float64

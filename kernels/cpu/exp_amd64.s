@@ -188,3 +188,85 @@ done:
 	MOVSD        X8, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func expShiftAVX512(x *float32, n int, shift float32) float64
+//
+// expShiftAVX2 sixteen floats at a time, with the constants kept in Z16-Z27
+// (broadcast once from the tables above) and n a multiple of 8: a last
+// block of 8 is loaded, stored and summed under the mask K3 = 0x00ff.
+// Flushed lanes are zeroed by a mask too (K2: t >= -87, and in the block).
+TEXT ·expShiftAVX512(SB), NOSPLIT, $0-32
+	MOVQ           x+0(FP), SI
+	MOVQ           n+8(FP), CX
+	VBROADCASTSS   shift+16(FP), Z15
+	VBROADCASTSS   expLo<>(SB), Z16
+	VBROADCASTSS   expHi<>(SB), Z17
+	VBROADCASTSS   expLog2e<>(SB), Z18
+	VBROADCASTSS   expHalf<>(SB), Z19
+	VBROADCASTSS   expC1<>(SB), Z20
+	VBROADCASTSS   expC2<>(SB), Z21
+	VBROADCASTSS   expP0<>(SB), Z22
+	VBROADCASTSS   expP1<>(SB), Z23
+	VBROADCASTSS   expP2<>(SB), Z24
+	VBROADCASTSS   expP3<>(SB), Z25
+	VBROADCASTSS   expP4<>(SB), Z26
+	VBROADCASTSS   expP5<>(SB), Z27
+	VBROADCASTSS   expOne<>(SB), Z28
+	VPBROADCASTD   expBias<>(SB), Z29
+	VXORPD         Z8, Z8, Z8      // Z8, Z9: float64 sums of lanes 0-7, 8-15
+	VXORPD         Z9, Z9, Z9
+	MOVL           $0xffff, AX
+	KMOVW          AX, K3          // K3: the lanes of this block
+	TESTQ          CX, CX
+	JZ             done512
+
+loop512:
+	CMPQ           CX, $16
+	JGE            full
+	MOVL           $0xff, AX       // the last 8
+	KMOVW          AX, K3
+
+full:
+	VMOVUPS.Z      (SI), K3, Z0
+	VSUBPS         Z15, Z0, Z0     // t = x - shift
+	VCMPPS         $13, Z16, Z0, K3, K2 // K2 = t >= -87 in the block (13: greater or equal)
+	VMAXPS         Z16, Z0, Z0     // clamp t to [-87, 88]
+	VMINPS         Z17, Z0, Z0
+	VMOVAPS        Z18, Z2
+	VFMADD213PS    Z19, Z0, Z2     // t*log2(e) + 0.5
+	VRNDSCALEPS    $1, Z2, Z2      // n = floor (imm 1: round down, no scaling)
+	VCVTPS2DQ      Z2, Z3
+	VFNMADD231PS   Z20, Z2, Z0     // r = t - n*C1
+	VFNMADD231PS   Z21, Z2, Z0     // r -= n*C2
+	VMOVAPS        Z22, Z4         // the polynomial, as in expShiftAVX2
+	VFMADD213PS    Z23, Z0, Z4
+	VFMADD213PS    Z24, Z0, Z4
+	VFMADD213PS    Z25, Z0, Z4
+	VFMADD213PS    Z26, Z0, Z4
+	VFMADD213PS    Z27, Z0, Z4
+	VMULPS         Z0, Z0, Z5
+	VFMADD213PS    Z0, Z5, Z4      // p*r*r + r
+	VADDPS         Z28, Z4, Z4     // exp(r)
+	VPADDD         Z29, Z3, Z3
+	VPSLLD         $23, Z3, Z3     // 2^n
+	VMULPS.Z       Z3, Z4, K2, Z4  // exp(t), 0 where flushed or past the block
+	VMOVUPS        Z4, K3, (SI)
+	VCVTPS2PD      Y4, Z6          // lanes 0-7 to float64
+	VADDPD         Z6, Z8, Z8
+	VEXTRACTF64X4  $1, Z4, Y7      // lanes 8-15
+	VCVTPS2PD      Y7, Z7
+	VADDPD         Z7, Z9, Z9
+	ADDQ           $64, SI
+	SUBQ           $16, CX
+	JG             loop512
+
+done512:
+	VADDPD         Z9, Z8, Z8      // add the sixteen partial sums
+	VEXTRACTF64X4  $1, Z8, Y9
+	VADDPD         Y9, Y8, Y8
+	VEXTRACTF128   $1, Y8, X9
+	VADDPD         X9, X8, X8
+	VHADDPD        X8, X8, X8
+	MOVSD          X8, ret+24(FP)
+	VZEROUPPER
+	RET

@@ -37,3 +37,16 @@ func asmBF16Kernels() map[string]func(kh int, a, b *uint32, c *float32, ldc int,
 	}
 	return kernels
 }
+
+// asmExpShiftKernels lists every assembly expShift kernel this CPU runs, by
+// instruction set.
+func asmExpShiftKernels() map[string]func(x *float32, n int, shift float32) float64 {
+	kernels := map[string]func(x *float32, n int, shift float32) float64{}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		kernels["avx2"] = expShiftAVX2
+	}
+	if cpu.X86.HasAVX512F {
+		kernels["avx512"] = expShiftAVX512
+	}
+	return kernels
+}
