@@ -728,31 +728,25 @@ static __device__ __forceinline__ void attn_backward_tc(float *smem, const float
         dp[n][e] = p * (dp[n][e] - D_s[jj]);
       }
     }
-    // dV += P^T dO: A = P^T from the C fragments, B(kk, n) = dO[query kk][c n] = dOs[n][kk].
-    // dK += dS^T Q: A = dS^T likewise, B(kk, n) = Qs[n][kk].
+    // acc += C^T B over the tile's queries, for k-chunk kc: A = C^T from
+    // the C fragments c, B(kk, n) = Bs[channel n][query kk], width channels.
+    // dV += P^T dO (c = P, Bs = dOs); dK += dS^T Q (c = dS, Bs = Qs).
+    auto product_t = [&](float(&acc)[ATTN_TC_DMAX / 8][4], const float(&c)[BR / 8][4], int width, const float *Bs,
+                         int kc) {
+      uint32_t a[4];
+      Tc::a_from_c(a, c, kc);
+      UNROLL
+      for (int d = 0; d < ATTN_TC_DMAX / 8; d++) {
+        if (d * 8 >= width) break;
+        uint32_t bf[2];
+        Tc::b_frag_c(bf, g, t, [&](int kk, int nn) { return &Bs[(d * 8 + nn) * ldq + kc * K + kk]; });
+        Tc::mma(acc[d], a, bf);
+      }
+    };
     UNROLL
     for (int kc = 0; kc < BR / K; kc++) {
-      uint32_t a[4];
-      if (dv) {
-        Tc::a_from_c(a, s, kc);
-        UNROLL
-        for (int c = 0; c < ATTN_TC_DMAX / 8; c++) {
-          if (c * 8 >= dvp) break;
-          uint32_t bf[2];
-          Tc::b_frag_c(bf, g, t, [&](int kk, int nn) { return &dOs[(c * 8 + nn) * ldq + kc * K + kk]; });
-          Tc::mma(dva[c], a, bf);
-        }
-      }
-      if (dk) {
-        Tc::a_from_c(a, dp, kc);
-        UNROLL
-        for (int d = 0; d < ATTN_TC_DMAX / 8; d++) {
-          if (d * 8 >= dkp) break;
-          uint32_t bf[2];
-          Tc::b_frag_c(bf, g, t, [&](int kk, int nn) { return &Qs[(d * 8 + nn) * ldq + kc * K + kk]; });
-          Tc::mma(dka[d], a, bf);
-        }
-      }
+      if (dv) product_t(dva, s, dvp, dOs, kc);
+      if (dk) product_t(dka, dp, dkp, Qs, kc);
     }
     if (dq) {
       // dS^T into the stage's first rows, once every warp is done with its Q
