@@ -84,13 +84,19 @@ func (p Precision) Round(x float32) float32 {
 	return x
 }
 
-// RoundSlice rounds every element of xs in place with p.Round.
+// RoundSlice rounds every element of xs in place with p.Round. It has a
+// loop per precision, so that the rounding is inlined: backends call it on
+// their packed operands.
 func (p Precision) RoundSlice(xs []float32) {
-	if p == FP32 {
-		return
-	}
-	for i, x := range xs {
-		xs[i] = p.Round(x)
+	switch p {
+	case TF32:
+		for i, x := range xs {
+			xs[i] = RoundTF32(x)
+		}
+	case BF16:
+		for i, x := range xs {
+			xs[i] = RoundBF16(x)
+		}
 	}
 }
 

@@ -213,7 +213,7 @@ func roundedCopy(prec kernels.Precision, trans bool, rows, cols int, x []float32
 			d[j] = x[j*ld+i]
 		}
 	}
-	roundSlice(prec, dst)
+	prec.RoundSlice(dst)
 	return dst
 }
 

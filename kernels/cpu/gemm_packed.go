@@ -145,7 +145,7 @@ func (g *packedProduct) run(c []float32, ldc, w int) {
 			parallelChunks(colPanels, min(w, colPanels), func(_, lo, hi int) {
 				g.packB(p0, j0+lo*packNR, kb, min(hi*packNR, nb)-lo*packNR, bp[lo*packNR*kb:])
 				if !g.pairs {
-					roundSlice(g.prec, bp[lo*packNR*kb:hi*packNR*kb])
+					g.prec.RoundSlice(bp[lo*packNR*kb : hi*packNR*kb])
 				}
 			})
 			if g.pairs {
@@ -266,7 +266,7 @@ func packA(prec kernels.Precision, transA bool, alpha float32, a []float32, lda,
 	if prec != kernels.FP32 {
 		packA(kernels.FP32, transA, 1, a, lda, i0, p0, mb, kb, dst)
 		panels := dst[:roundUp(mb, packMR)*kb]
-		roundSlice(prec, panels)
+		prec.RoundSlice(panels)
 		if alpha != 1 {
 			for i := range panels {
 				panels[i] *= alpha

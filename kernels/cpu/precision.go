@@ -10,21 +10,6 @@ import "github.com/semgan/semgan/kernels"
 // convolutions round copies of their inputs once (roundedScratch), which
 // costs less than rounding patch panels that hold each input KH*KW times.
 
-// roundSlice rounds xs in place with p.Round: a loop per precision, so
-// that the rounding is inlined (p.Round is a call per element).
-func roundSlice(p kernels.Precision, xs []float32) {
-	switch p {
-	case kernels.TF32:
-		for i, x := range xs {
-			xs[i] = kernels.RoundTF32(x)
-		}
-	case kernels.BF16:
-		for i, x := range xs {
-			xs[i] = kernels.RoundBF16(x)
-		}
-	}
-}
-
 // roundedScratch returns xs itself for FP32, and otherwise a copy of xs
 // from the scratch cache rounded with p.Round; release gives it back.
 func roundedScratch(p kernels.Precision, xs []float32) (r []float32, release func()) {
@@ -34,6 +19,6 @@ func roundedScratch(p kernels.Precision, xs []float32) (r []float32, release fun
 	buf := getScratch(len(xs))
 	r = (*buf)[:len(xs)]
 	copy(r, xs)
-	roundSlice(p, r)
+	p.RoundSlice(r)
 	return r, func() { putScratch(buf) }
 }
