@@ -34,6 +34,12 @@ type Backend interface {
 	Synchronize() error
 	// LiveBytes returns the bytes currently allocated and not freed.
 	LiveBytes() int64
+	// PeakLiveBytes returns the most LiveBytes has been since the backend
+	// was opened or ResetPeakLiveBytes last ran: a training step's memory
+	// high-water mark.
+	PeakLiveBytes() int64
+	// ResetPeakLiveBytes starts PeakLiveBytes again from the bytes live now.
+	ResetPeakLiveBytes()
 	// DefaultPrecision returns the precision of products where the caller
 	// chooses none: FP32 on the CPU, TF32 on a GPU with tensor cores (as
 	// PyTorch runs CUDA convolutions). Every backend computes every

@@ -43,7 +43,7 @@ func TestJSON(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	if want := []string{"gflops", "name", "peak_rss_bytes", "seconds"}; !slices.Equal(keys, want) {
+	if want := []string{"gflops", "name", "peak_live_bytes", "peak_rss_bytes", "seconds"}; !slices.Equal(keys, want) {
 		t.Errorf("keys %v, want %v", keys, want)
 	}
 	if r["name"] != "sgemm_64" {
@@ -60,6 +60,9 @@ func TestJSON(t *testing.T) {
 	}
 	if runtime.GOOS == "linux" && rss <= 0 {
 		t.Errorf("peak_rss_bytes %v should be positive on Linux", r["peak_rss_bytes"])
+	}
+	if live, _ := r["peak_live_bytes"].(float64); live < 3*64*64*4 {
+		t.Errorf("peak_live_bytes %v, want at least the three 64x64 matrices", r["peak_live_bytes"])
 	}
 	if rss != float64(int64(rss)) {
 		t.Errorf("peak_rss_bytes %v is not an integer", rss)

@@ -16,8 +16,11 @@
 //
 // Each case is built once, run -warmup times untimed, then -reps times; the
 // reported time is the median repetition. -json writes
-// [{"name", "seconds", "gflops", "peak_rss_bytes"}, ...] atomically;
-// gflops is 0 where no FLOP count is defined (whole models).
+// [{"name", "seconds", "gflops", "peak_rss_bytes", "peak_live_bytes"}, ...]
+// atomically; gflops is 0 where no FLOP count is defined (whole models).
+// peak_live_bytes is the backend's own high-water mark of the buffers it
+// handed out (kernels.Backend.PeakLiveBytes), from setup to the end: what
+// the tensors took, without the kernels' scratch or the Go runtime.
 //
 // Peak RSS: before each case the program collects garbage, returns free
 // memory to the OS and resets the kernel's high-water mark (writing "5" to
@@ -72,6 +75,7 @@ type result struct {
 	Seconds      float64 `json:"seconds"`
 	GFLOPs       float64 `json:"gflops"`
 	PeakRSSBytes int64   `json:"peak_rss_bytes"`
+	PeakLive     int64   `json:"peak_live_bytes"`
 
 	all []float64 // every timed repetition, in seconds
 }
@@ -191,6 +195,7 @@ func runCase(c benchCase, dev kernels.Backend, o options, rss *peakRSS) (r resul
 	runtime.GC()
 	debug.FreeOSMemory()
 	rss.reset()
+	dev.ResetPeakLiveBytes()
 
 	run, done := c.setup(dev)
 	defer done()
@@ -222,6 +227,7 @@ func runCase(c benchCase, dev kernels.Backend, o options, rss *peakRSS) (r resul
 		r.GFLOPs = c.flops / r.Seconds / 1e9
 	}
 	r.PeakRSSBytes = rss.read()
+	r.PeakLive = dev.PeakLiveBytes()
 	return r, nil
 }
 
@@ -256,7 +262,7 @@ func printTable(w io.Writer, results []result) {
 		width = max(width, len(r.Name))
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%-*s\tmedian s\tmin s\tmax s\tGFLOP/s\tpeak RSS MiB\t\n", width, "case")
+	fmt.Fprintf(tw, "%-*s\tmedian s\tmin s\tmax s\tGFLOP/s\tpeak RSS MiB\tpeak live MiB\t\n", width, "case")
 	for _, r := range results {
 		gf := "-"
 		if r.GFLOPs > 0 {
@@ -266,7 +272,7 @@ func printTable(w io.Writer, results []result) {
 		if r.PeakRSSBytes > 0 {
 			rss = fmt.Sprintf("%.0f", float64(r.PeakRSSBytes)/(1<<20))
 		}
-		fmt.Fprintf(tw, "%-*s\t%.4g\t%.4g\t%.4g\t%s\t%s\t\n", width, r.Name, r.Seconds, slices.Min(r.all), slices.Max(r.all), gf, rss)
+		fmt.Fprintf(tw, "%-*s\t%.4g\t%.4g\t%.4g\t%s\t%s\t%.0f\t\n", width, r.Name, r.Seconds, slices.Min(r.all), slices.Max(r.all), gf, rss, float64(r.PeakLive)/(1<<20))
 	}
 	tw.Flush()
 }

@@ -3,7 +3,6 @@ package cpu
 import (
 	"fmt"
 	"sync"
-	"sync/atomic"
 
 	"github.com/semgan/semgan/kernels"
 )
@@ -16,7 +15,9 @@ func init() {
 // slices; every method checks its arguments and calls the slice-level
 // function of the same name. A Backend is safe for concurrent use.
 type Backend struct {
-	live atomic.Int64 // bytes allocated by Alloc and not yet freed
+	// MemoryCounter counts the bytes allocated by Alloc and not yet freed
+	// (LiveBytes, PeakLiveBytes).
+	kernels.MemoryCounter
 
 	// cache recycles freed slices, one sync.Pool per length, so that
 	// training steps that allocate the same shapes again do not keep the
@@ -82,7 +83,7 @@ func (be *Backend) Alloc(n int) kernels.Buffer {
 	if data == nil {
 		data = make([]float32, n)
 	}
-	be.live.Add(int64(4 * n))
+	be.MemoryCounter.Alloc(int64(4 * n))
 	return &buffer{data: data, owned: true}
 }
 
@@ -104,7 +105,7 @@ func (be *Backend) Free(b kernels.Buffer) {
 	if !cb.owned {
 		return
 	}
-	be.live.Add(-int64(4 * len(data)))
+	be.MemoryCounter.Free(int64(4 * len(data)))
 	free, ok := be.cache.Load(len(data))
 	if !ok {
 		free, _ = be.cache.LoadOrStore(len(data), new(sync.Pool))
@@ -159,9 +160,6 @@ func zero(d []float32) {
 
 // Synchronize returns nil: the CPU backend runs every call to completion.
 func (*Backend) Synchronize() error { return nil }
-
-// LiveBytes returns the bytes allocated by Alloc and not yet freed.
-func (be *Backend) LiveBytes() int64 { return be.live.Load() }
 
 // DefaultPrecision returns FP32: the CPU multiplies in float32 in every
 // precision (the others only round the operands first), so the exact one

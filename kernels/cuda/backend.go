@@ -30,8 +30,12 @@ type Backend struct {
 	// The caching allocator: freed blocks by size class, reused by Alloc
 	// before asking the driver for more.
 	cache  map[int][]devPtr
-	live   int64 // bytes of buffers handed out and not freed (4 per element)
 	cached int64 // bytes of blocks in cache
+
+	// MemoryCounter counts the bytes of buffers handed out and not freed,
+	// 4 per element (the cache and rounding to size classes are not
+	// counted): LiveBytes and PeakLiveBytes.
+	kernels.MemoryCounter
 
 	err      error // the first device error since the last Synchronize
 	syncEach bool  // synchronise after every launch (SEMGAN_CUDA_SYNC=1)
@@ -190,7 +194,7 @@ func (be *Backend) allocLocked(n int) *buffer {
 		}
 		b.ptr = p
 	}
-	be.live += int64(4 * n)
+	be.MemoryCounter.Alloc(int64(4 * n))
 	return b
 }
 
@@ -212,7 +216,7 @@ func (be *Backend) freeLocked(b *buffer) {
 	if b.n == 0 {
 		return
 	}
-	be.live -= int64(4 * b.n)
+	be.MemoryCounter.Free(int64(4 * b.n))
 	be.cache[b.class] = append(be.cache[b.class], b.ptr)
 	be.cached += int64(b.class)
 	b.ptr = 0
@@ -242,14 +246,6 @@ func (be *Backend) CachedBytes() int64 {
 	be.mu.Lock()
 	defer be.mu.Unlock()
 	return be.cached
-}
-
-// LiveBytes returns the bytes of buffers allocated and not yet freed, 4 per
-// element (the cache and rounding to size classes are not counted).
-func (be *Backend) LiveBytes() int64 {
-	be.mu.Lock()
-	defer be.mu.Unlock()
-	return be.live
 }
 
 // unwrap returns the device buffer of b, nil for nil, and panics naming
