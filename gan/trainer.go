@@ -151,72 +151,97 @@ func (t *Trainer) TrainStep(realA, realB *tensor.Tensor) (Losses, error) {
 
 // generatorStep is the generator half of TrainStep: it fills the generator
 // losses into l, computes both generators' gradients (TrainStep applies
-// them) and returns the fake images for the discriminators. The activations of both generators are freed before
-// it returns, so that the discriminator step does not add to them.
+// them) and returns the fake images for the discriminators.
+//
+// The generator loss is a sum of parts that share no activations: each
+// cycle with its adversarial and semantic terms, and each identity term.
+// Each part runs forward and backward on its own and frees its activations
+// before the next one starts, so the step holds one cycle's activations at
+// a time instead of those of all six generator passes. The gradients add up
+// in the parameters to what one backward pass of the total would leave
+// there, up to the order of the sums.
 func (t *Trainer) generatorStep(a, b *autograd.Var, l *Losses) (fakeA, fakeB *tensor.Tensor, err error) {
-	scope := tensor.OpenScope()
-	defer func() {
-		scope.Keep(fakeA, fakeB)
-		scope.Keep(t.persistent()...)
-		scope.Close()
-	}()
 	cfg := t.Config
-
 	// Generators: fool the frozen discriminators, close both cycles, keep
 	// identities and the encoder semantics.
 	nn.SetRequiresGrad(t.DA, false)
 	nn.SetRequiresGrad(t.DB, false)
 	defer nn.SetRequiresGrad(t.DA, true)
 	defer nn.SetRequiresGrad(t.DB, true)
-	hA := t.GA.Encode(a)
-	fakeBv := t.GA.Decode(hA)
-	hFakeB := t.GB.Encode(fakeBv)
-	recA := t.GB.Decode(hFakeB)
-	hB := t.GB.Encode(b)
-	fakeAv := t.GB.Decode(hB)
-	hFakeA := t.GA.Encode(fakeAv)
-	recB := t.GA.Decode(hFakeA)
+	t.OptG.ZeroGrad()
 
-	terms := []*autograd.Var{
-		nn.MSEToConstant(t.DA.Forward(fakeBv), 1),
-		nn.MSEToConstant(t.DB.Forward(fakeAv), 1),
-		autograd.Scale(nn.L1Loss(recA, a), cfg.LambdaCycle),
-		autograd.Scale(nn.L1Loss(recB, b), cfg.LambdaCycle),
+	// cycle runs x through gxy and back through gyx:
+	//   adversarial  |D_y(G_xy(x)) - 1|^2
+	//   cycle        LambdaCycle |G_yx(G_xy(x)) - x|_1
+	//   semantic     LambdaSem |Enc_xy(x) - Enc_yx(G_xy(x))|_1
+	cycle := func(x *autograd.Var, gxy, gyx *Generator, dy *Discriminator) (vals []float32, fake *tensor.Tensor) {
+		return t.backwardPart(func() ([]*autograd.Var, *tensor.Tensor) {
+			hx := gxy.Encode(x)
+			fakeY := gxy.Decode(hx)
+			hFake := gyx.Encode(fakeY)
+			terms := []*autograd.Var{
+				nn.MSEToConstant(dy.Forward(fakeY), 1),
+				autograd.Scale(nn.L1Loss(gyx.Decode(hFake), x), cfg.LambdaCycle),
+			}
+			if cfg.LambdaSem > 0 {
+				terms = append(terms, autograd.Scale(nn.L1Loss(hx, hFake), cfg.LambdaSem))
+			}
+			return terms, fakeY.Value
+		})
 	}
-	outs := []*float32{&l.GA, &l.GB, &l.CycleA, &l.CycleB}
-	if w := cfg.LambdaCycle * cfg.LambdaIdentity; w > 0 {
-		terms = append(terms, autograd.Scale(nn.L1Loss(t.GA.Forward(b), b), w), autograd.Scale(nn.L1Loss(t.GB.Forward(a), a), w))
-		outs = append(outs, &l.IdtA, &l.IdtB)
-	}
+	cycA, fakeB := cycle(a, t.GA, t.GB, t.DA)
+	cycB, fakeA := cycle(b, t.GB, t.GA, t.DB)
+	// vals are the terms in the order of Losses, then their total,
+	// averaged over the ranks, so that every rank logs the same values
+	// and stops on the same non-finite loss.
+	vals := []float32{cycA[0], cycB[0], cycA[1], cycB[1], 0, 0, 0, 0}
 	if cfg.LambdaSem > 0 {
-		// |Enc_A(x) - Enc_B(G_AB(x))|_1 + |Enc_B(y) - Enc_A(G_BA(y))|_1
-		sem := autograd.Add(nn.L1Loss(hA, hFakeB), nn.L1Loss(hB, hFakeA))
-		terms = append(terms, autograd.Scale(sem, cfg.LambdaSem))
-		outs = append(outs, &l.Sem)
+		vals[6] = cycA[2] + cycB[2]
 	}
-	// The terms and their total, averaged over the ranks, so that every
-	// rank logs the same values and stops on the same non-finite loss.
-	vals := make([]float32, len(terms)+1)
-	lossG := terms[0]
-	for i, term := range terms {
-		vals[i] = term.Item()
-		if i > 0 {
-			lossG = autograd.Add(lossG, term)
+	if w := cfg.LambdaCycle * cfg.LambdaIdentity; w > 0 {
+		// identity  LambdaCycle LambdaIdentity |G_xy(y) - y|_1
+		identity := func(y *autograd.Var, gxy *Generator) float32 {
+			v, _ := t.backwardPart(func() ([]*autograd.Var, *tensor.Tensor) {
+				return []*autograd.Var{autograd.Scale(nn.L1Loss(gxy.Forward(y), y), w)}, nil
+			})
+			return v[0]
 		}
+		vals[4], vals[5] = identity(b, t.GA), identity(a, t.GB)
 	}
-	vals[len(terms)] = lossG.Item()
+	for _, v := range vals[:7] {
+		vals[7] += v
+	}
 	if err := t.mean(vals); err != nil {
 		return nil, nil, err
 	}
-	for i := range terms {
-		*outs[i] = vals[i]
-	}
-	if err := t.finite("generator", vals[len(terms)], *l, false); err != nil {
+	l.GA, l.GB, l.CycleA, l.CycleB, l.IdtA, l.IdtB, l.Sem = vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6]
+	if err := t.finite("generator", vals[7], *l, false); err != nil {
 		return nil, nil, err
 	}
-	t.OptG.ZeroGrad()
-	autograd.Backward(lossG)
-	return fakeAv.Value, fakeBv.Value, nil
+	return fakeA, fakeB, nil
+}
+
+// backwardPart runs one part of a loss forward and backward, adding its
+// gradients to the parameters': build returns the part's terms and one
+// tensor to keep (nil for none). It returns the terms' values and the kept
+// tensor, and frees everything else the part allocated.
+func (t *Trainer) backwardPart(build func() ([]*autograd.Var, *tensor.Tensor)) (vals []float32, kept *tensor.Tensor) {
+	scope := tensor.OpenScope()
+	defer func() {
+		scope.Keep(kept)
+		scope.Keep(t.persistent()...)
+		scope.Close()
+	}()
+	terms, kept := build()
+	loss := terms[0]
+	for i, term := range terms {
+		vals = append(vals, term.Item())
+		if i > 0 {
+			loss = autograd.Add(loss, term)
+		}
+	}
+	autograd.Backward(loss)
+	return vals, kept
 }
 
 // Join makes the trainer one of comm's ranks: rank 0's parameters are

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/semgan/semgan/autograd"
 	"github.com/semgan/semgan/gan"
 	"github.com/semgan/semgan/kernels"
 	"github.com/semgan/semgan/nn"
@@ -240,4 +241,107 @@ func TestCheckpointKeepsPrecision(t *testing.T) {
 	assert.Error(t, json.Unmarshal([]byte(`{"Precision":"fp8"}`), &old))
 	cfg.Precision = 9
 	assert.ErrorContains(t, cfg.Validate(), "unknown precision 9")
+}
+
+// generatorGrads returns the gradients of every generator parameter, by
+// name, and frees them.
+func generatorGrads(tr *gan.Trainer) map[string][]float32 {
+	out := map[string][]float32{}
+	for prefix, g := range map[string]*gan.Generator{"GA.": tr.GA, "GB.": tr.GB} {
+		for _, p := range g.Parameters() {
+			out[prefix+p.Name] = p.Var.Grad.Data()
+			p.Var.ZeroGrad()
+		}
+	}
+	return out
+}
+
+// TestGeneratorGradientsAreThoseOfTheWholeLoss checks the generator step,
+// which runs its loss part by part, against the paper's objective written
+// out as one expression and differentiated in one backward pass: the same
+// loss values and the same gradients in every generator parameter.
+func TestGeneratorGradientsAreThoseOfTheWholeLoss(t *testing.T) {
+	cfg := tinyConfig()
+	require.Positive(t, cfg.LambdaIdentity*cfg.LambdaSem, "every term is on in the paper preset")
+	ref, err := gan.NewTrainer(cfg, 3)
+	require.NoError(t, err)
+	tr, err := gan.NewTrainer(cfg, 3)
+	require.NoError(t, err)
+	ta, tb := batches(tr)
+
+	// The reference: every term in one graph, with frozen discriminators.
+	nn.SetRequiresGrad(ref.DA, false)
+	nn.SetRequiresGrad(ref.DB, false)
+	a, b := autograd.Const(ta), autograd.Const(tb)
+	hA := ref.GA.Encode(a)
+	fakeB := ref.GA.Decode(hA)
+	hFakeB := ref.GB.Encode(fakeB)
+	hB := ref.GB.Encode(b)
+	fakeA := ref.GB.Decode(hB)
+	hFakeA := ref.GA.Encode(fakeA)
+	l1 := func(x, y *autograd.Var, w float32) *autograd.Var { return autograd.Scale(nn.L1Loss(x, y), w) }
+	terms := []*autograd.Var{
+		nn.MSEToConstant(ref.DA.Forward(fakeB), 1),
+		nn.MSEToConstant(ref.DB.Forward(fakeA), 1),
+		l1(ref.GB.Decode(hFakeB), a, cfg.LambdaCycle),
+		l1(ref.GA.Decode(hFakeA), b, cfg.LambdaCycle),
+		l1(ref.GA.Forward(b), b, cfg.LambdaCycle*cfg.LambdaIdentity),
+		l1(ref.GB.Forward(a), a, cfg.LambdaCycle*cfg.LambdaIdentity),
+		autograd.Scale(autograd.Add(nn.L1Loss(hA, hFakeB), nn.L1Loss(hB, hFakeA)), cfg.LambdaSem),
+	}
+	total := terms[0]
+	for _, term := range terms[1:] {
+		total = autograd.Add(total, term)
+	}
+	autograd.Backward(total)
+	want := generatorGrads(ref)
+
+	// The trainer's step leaves the generators' gradients in place after
+	// applying them, and the discriminator step does not touch them.
+	l, err := tr.TrainStep(ta, tb)
+	require.NoError(t, err)
+	got := generatorGrads(tr)
+	for i, term := range terms {
+		assert.InDelta(t, term.Item(), l.Values()[i], 1e-5*float64(abs(term.Item())), "loss %s", l.Names()[i])
+	}
+	require.Len(t, got, len(want))
+	for name, w := range want {
+		scale := float32(0)
+		for _, v := range w {
+			scale = max(scale, abs(v))
+		}
+		for i, v := range got[name] {
+			if abs(v-w[i]) > 1e-4*scale {
+				t.Fatalf("%s[%d]: gradient %v, the whole loss's %v (largest %v)", name, i, v, w[i], scale)
+			}
+		}
+	}
+}
+
+func abs(v float32) float32 { return max(v, -v) }
+
+// TestTrainStepHoldsOneCycleAtATime checks the generator step's memory:
+// its peak, above what lives between steps, stays within three generator
+// passes' activations (one cycle is two passes), where a single backward
+// pass of the whole loss would hold all six.
+func TestTrainStepHoldsOneCycleAtATime(t *testing.T) {
+	tr, err := gan.NewTrainer(tinyConfig(), 3)
+	require.NoError(t, err)
+	train(t, tr, 2) // the optimiser state exists from here on
+	dev := tensor.Default()
+	a, b := batches(tr)
+
+	before := dev.LiveBytes()
+	scope := tensor.OpenScope()
+	tr.GA.Forward(autograd.Const(a))
+	pass := dev.LiveBytes() - before
+	scope.Close()
+
+	before = dev.LiveBytes()
+	dev.ResetPeakLiveBytes()
+	_, err = tr.TrainStep(a, b)
+	require.NoError(t, err)
+	peak := dev.PeakLiveBytes() - before
+	t.Logf("one generator pass %d bytes, step peak %d bytes above the %d before it (%.1f passes)", pass, peak, before, float64(peak)/float64(pass))
+	assert.Less(t, peak, 3*pass)
 }
