@@ -16,11 +16,17 @@ func InitNormal(m Module, rng *tensor.RNG, std float32) {
 		v := p.Var.Value
 		switch {
 		case v.Rank() == 4:
-			v.CopyFrom(tensor.Normal(rng, 0, std, v.Shape()...))
+			copyFree(v, tensor.Normal(rng, 0, std, v.Shape()...))
 		case strings.HasSuffix(p.Name, "bias"):
 			v.Fill(0)
 		case strings.HasSuffix(p.Name, "weight") && v.Rank() == 1:
-			v.CopyFrom(tensor.Normal(rng, 1, std, v.Shape()...))
+			copyFree(v, tensor.Normal(rng, 1, std, v.Shape()...))
 		}
 	}
+}
+
+// copyFree copies src into dst and frees src.
+func copyFree(dst, src *tensor.Tensor) {
+	dst.CopyFrom(src)
+	src.Free()
 }

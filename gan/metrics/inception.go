@@ -369,7 +369,9 @@ func NewInception(rng *tensor.RNG, div int) *Inception {
 	for _, p := range m.Parameters() {
 		if v := p.Var.Value; v.Rank() == 4 {
 			fanIn := v.Dim(1) * v.Dim(2) * v.Dim(3)
-			v.CopyFrom(tensor.Normal(rng, 0, float32(math.Sqrt(2/float64(fanIn))), v.Shape()...))
+			w := tensor.Normal(rng, 0, float32(math.Sqrt(2/float64(fanIn))), v.Shape()...)
+			v.CopyFrom(w)
+			w.Free()
 		}
 	}
 	return m
