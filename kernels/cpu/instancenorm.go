@@ -32,8 +32,9 @@ func InstanceNormForward(p kernels.NormParams, x, gamma, beta, y, mean, rstd []f
 			r := 1 / math.Sqrt(sumSqDev64(xp, mu)/float64(p.S)+float64(p.Eps))
 			// mean and rstd, kept for backward.
 			mean[pl], rstd[pl] = float32(mu), float32(r)
-			// y in float64 from the float64 mean: the float32 mean can be off
-			// by more than the spread when the mean is large.
+			// y = x*scale + (shift - mu*scale) in float64 from the float64
+			// mean: the float32 mean can be off by more than the spread when
+			// the mean is large.
 			scale, shift := r, 0.0
 			if gamma != nil {
 				scale *= float64(gamma[c])
@@ -41,10 +42,7 @@ func InstanceNormForward(p kernels.NormParams, x, gamma, beta, y, mean, rstd []f
 			if beta != nil {
 				shift = float64(beta[c])
 			}
-			yp = yp[:len(xp)]
-			for i, v := range xp {
-				yp[i] = float32((float64(v)-mu)*scale + shift)
-			}
+			affine64(xp, yp, scale, shift-mu*scale)
 		}
 	})
 }
@@ -75,7 +73,8 @@ func InstanceNormBackward(p kernels.NormParams, x, gamma, mean, rstd, dy, dx, dg
 		for pl := lo; pl < hi; pl++ {
 			xp, dyp := x[pl*p.S:(pl+1)*p.S], dy[pl*p.S:(pl+1)*p.S]
 			mu, r := float64(mean[pl]), float64(rstd[pl])
-			sd, sdx := sumDyDyXhat64(xp, dyp, mu, r)
+			sd, sdx := sumDyDyDev64(xp, dyp, mu)
+			sdx *= r // the sum of dy*xhat
 			sumDy[pl], sumDyXhat[pl] = sd, sdx
 			if dx == nil {
 				continue
@@ -85,12 +84,10 @@ func InstanceNormBackward(p kernels.NormParams, x, gamma, mean, rstd, dy, dx, dg
 				g = float64(gamma[pl%p.C])
 			}
 			mg, mgx := sd/float64(p.S), sdx/float64(p.S) // mean(dy), mean(dy*xhat)
-			dxp := dx[pl*p.S : (pl+1)*p.S]
-			dxp = dxp[:len(xp)]
-			for i, v := range xp {
-				xhat := (float64(v) - mu) * r
-				dxp[i] += float32(r * g * (float64(dyp[i]) - mg - xhat*mgx))
-			}
+			// dx += r*g*(dy - mg - (x - mu)*r*mgx) = a*dy + b*x + c
+			a := r * g
+			b := -a * r * mgx
+			affine2Acc64(dyp, xp, dx[pl*p.S:(pl+1)*p.S], a, b, -a*mg-b*mu)
 		}
 	})
 	for c := range p.C {
@@ -108,14 +105,35 @@ func InstanceNormBackward(p kernels.NormParams, x, gamma, mean, rstd, dy, dx, dg
 	}
 }
 
-// The plane sums below are accumulated in float64 in several independent
+// The plane passes below run in float64. Where the CPU has them
+// (instancenorm_amd64.go), kernels take the leading multiple of 16
+// elements; Go does the rest. The Go sums are kept in several independent
 // partial sums: with one, every addition waits for the one before it (a
 // floating-point add takes 4 cycles), and the loops ran 3 to 4 times
 // slower.
+var (
+	sum64Kernel        func(x *float32, n int) float64
+	sumSqDev64Kernel   func(x *float32, n int, mu float64) float64
+	affine64Kernel     func(x, y *float32, n int, s, t float64)
+	sumDyDyDev64Kernel func(x, dy *float32, n int, mu float64) (sd, sdx float64)
+	affine2Acc64Kernel func(dy, x, dx *float32, n int, a, b, c float64)
+)
+
+// kernelLen returns how many leading elements of an n-element pass go to
+// a kernel: the whole blocks of 16, none without the kernel.
+func kernelLen(has bool, n int) int {
+	if !has {
+		return 0
+	}
+	return n &^ 15
+}
 
 // sum64 returns the sum of x in float64.
 func sum64(x []float32) float64 {
 	var s0, s1, s2, s3 float64
+	if k := kernelLen(sum64Kernel != nil, len(x)); k > 0 {
+		s0, x = sum64Kernel(&x[0], k), x[k:]
+	}
 	for ; len(x) >= 4; x = x[4:] {
 		s0 += float64(x[0])
 		s1 += float64(x[1])
@@ -131,6 +149,9 @@ func sum64(x []float32) float64 {
 // sumSqDev64 returns the sum of (x - mu)^2 in float64.
 func sumSqDev64(x []float32, mu float64) float64 {
 	var s0, s1, s2, s3 float64
+	if k := kernelLen(sumSqDev64Kernel != nil, len(x)); k > 0 {
+		s0, x = sumSqDev64Kernel(&x[0], k, mu), x[k:]
+	}
 	for ; len(x) >= 4; x = x[4:] {
 		d0, d1, d2, d3 := float64(x[0])-mu, float64(x[1])-mu, float64(x[2])-mu, float64(x[3])-mu
 		s0 += d0 * d0
@@ -145,11 +166,28 @@ func sumSqDev64(x []float32, mu float64) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// sumDyDyXhat64 returns the sums of dy and of dy*xhat, xhat = (x - mu)*r, in
-// float64; dy must be at least as long as x.
-func sumDyDyXhat64(x, dy []float32, mu, r float64) (sd, sdx float64) {
+// affine64 writes y[i] = float32(x[i]*s + t) for i < len(x), in float64;
+// y must be at least as long as x.
+func affine64(x, y []float32, s, t float64) {
+	y = y[:len(x)]
+	if k := kernelLen(affine64Kernel != nil, len(x)); k > 0 {
+		affine64Kernel(&x[0], &y[0], k, s, t)
+		x, y = x[k:], y[k:]
+	}
+	for i, v := range x {
+		y[i] = float32(float64(v)*s + t)
+	}
+}
+
+// sumDyDyDev64 returns the sums of dy and of dy*(x - mu) in float64; dy
+// must be at least as long as x.
+func sumDyDyDev64(x, dy []float32, mu float64) (sd, sdx float64) {
 	dy = dy[:len(x)]
 	var a0, a1, b0, b1 float64
+	if k := kernelLen(sumDyDyDev64Kernel != nil, len(x)); k > 0 {
+		a0, b0 = sumDyDyDev64Kernel(&x[0], &dy[0], k, mu)
+		x, dy = x[k:], dy[k:]
+	}
 	for ; len(x) >= 2; x, dy = x[2:], dy[2:] {
 		d0, d1 := float64(dy[0]), float64(dy[1])
 		a0 += d0
@@ -161,5 +199,19 @@ func sumDyDyXhat64(x, dy []float32, mu, r float64) (sd, sdx float64) {
 		a0 += float64(dy[i])
 		b0 += float64(dy[i]) * (float64(v) - mu)
 	}
-	return a0 + a1, (b0 + b1) * r
+	return a0 + a1, b0 + b1
+}
+
+// affine2Acc64 adds float32(a*dy[i] + b*x[i] + c) to dx[i] for i <
+// len(x), the right-hand side in float64; dy and dx must be at least as
+// long as x.
+func affine2Acc64(dy, x, dx []float32, a, b, c float64) {
+	dy, dx = dy[:len(x)], dx[:len(x)]
+	if k := kernelLen(affine2Acc64Kernel != nil, len(x)); k > 0 {
+		affine2Acc64Kernel(&dy[0], &x[0], &dx[0], k, a, b, c)
+		dy, x, dx = dy[k:], x[k:], dx[k:]
+	}
+	for i, v := range x {
+		dx[i] += float32(a*float64(dy[i]) + b*float64(v) + c)
+	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/semgan/semgan/kernels"
 	"github.com/semgan/semgan/kernels/internal/kerneltest"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -183,4 +184,41 @@ func BenchmarkInstanceNorm(b *testing.B) {
 		}
 		b.ReportMetric(12*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 	})
+}
+
+// TestInstanceNormPlanePasses checks each plane pass (the assembly kernel
+// on the blocks of 16 where the CPU has one, Go on the rest) against a
+// plain float64 loop, on lengths with and without a tail.
+func TestInstanceNormPlanePasses(t *testing.T) {
+	t.Logf("assembly plane kernels: %v", sum64Kernel != nil)
+	r := newRand(3)
+	for _, n := range []int{5, 16, 48, 4096 + 7} {
+		x, dy, dx := randSlice(r, n), randSlice(r, n), randSlice(r, n)
+		for i := range x {
+			x[i] += 3 // a mean for the passes to take off
+		}
+		const mu, a, b, c = 3.1, 0.7, -1.3, 2.1
+		var sum, sumSq, sumDy, sumDyDev float64
+		wantY, wantDx := make([]float64, n), make([]float64, n)
+		for i, v := range x {
+			d := float64(v) - mu
+			sum += float64(v)
+			sumSq += d * d
+			sumDy += float64(dy[i])
+			sumDyDev += float64(dy[i]) * d
+			wantY[i] = float64(v)*a + c
+			wantDx[i] = float64(dx[i]) + a*float64(dy[i]) + b*float64(v) + c
+		}
+		name := fmt.Sprintf("n=%d", n)
+		assert.InEpsilon(t, sum, sum64(x), 1e-12, name+": sum64")
+		assert.InEpsilon(t, sumSq, sumSqDev64(x, mu), 1e-12, name+": sumSqDev64")
+		sd, sdx := sumDyDyDev64(x, dy, mu)
+		assert.InEpsilon(t, sumDy, sd, 1e-12, name+": sumDyDyDev64 dy")
+		assert.InEpsilon(t, sumDyDev, sdx, 1e-12, name+": sumDyDyDev64 dy*(x-mu)")
+		y := make([]float32, n)
+		affine64(x, y, a, c)
+		kerneltest.CloseTo(t, name+": affine64", y, wantY, 0, 1e-7)
+		affine2Acc64(dy, x, dx, a, b, c)
+		kerneltest.CloseTo(t, name+": affine2Acc64", dx, wantDx, 1e-6, 1e-6)
+	}
 }
