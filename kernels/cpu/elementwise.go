@@ -28,6 +28,17 @@ func Unary(op kernels.UnaryOp, alpha float32, x, y []float32) {
 			for i, v := range xs {
 				ys[i] = max(v, 0)
 			}
+		case kernels.LeakyReLU:
+			if k := kernelLen(leakyReLUKernel != nil, len(xs)); k > 0 {
+				leakyReLUKernel(&xs[0], &ys[0], k, alpha)
+				xs, ys = xs[k:], ys[k:]
+			}
+			for i, v := range xs {
+				ys[i] = v
+				if v <= 0 || v != v {
+					ys[i] = alpha * v
+				}
+			}
 		case kernels.Scale:
 			for i, v := range xs {
 				ys[i] = alpha * v
@@ -71,6 +82,16 @@ func unaryFunc(op kernels.UnaryOp, alpha float32) func(float32) float32 {
 	panic(fmt.Sprintf("cpu: Unary: unknown op %v", op))
 }
 
+// LeakyReLU in Unary and the ReLU and LeakyReLU cases of UnaryBackward in
+// assembly where the CPU has them (elementwise_amd64.go), nil otherwise:
+// they take the leading multiple of 16 elements, without the branch per
+// element that random signs mispredict half the time.
+var (
+	leakyReLUKernel         func(x, y *float32, n int, alpha float32)
+	reluBackwardKernel      func(x, dy, dx *float32, n int)
+	leakyReLUBackwardKernel func(x, dy, dx *float32, n int, alpha float32)
+)
+
 // UnaryBackward accumulates dx += op'(x) * dy elementwise, where y = op(x):
 //
 //	ReLU      1 for x > 0, else 0        LeakyReLU  1 for x > 0, else alpha
@@ -105,12 +126,20 @@ func UnaryBackward(op kernels.UnaryOp, alpha float32, x, y, dy, dx []float32) {
 		}
 		switch op {
 		case kernels.ReLU:
+			if k := kernelLen(reluBackwardKernel != nil, len(dys)); k > 0 {
+				reluBackwardKernel(&xs[0], &dys[0], &dxs[0], k)
+				xs, dys, dxs = xs[k:], dys[k:], dxs[k:]
+			}
 			for i, g := range dys {
 				if xs[i] > 0 {
 					dxs[i] += g
 				}
 			}
 		case kernels.LeakyReLU:
+			if k := kernelLen(leakyReLUBackwardKernel != nil, len(dys)); k > 0 {
+				leakyReLUBackwardKernel(&xs[0], &dys[0], &dxs[0], k, alpha)
+				xs, dys, dxs = xs[k:], dys[k:], dxs[k:]
+			}
 			for i, g := range dys {
 				if xs[i] > 0 {
 					dxs[i] += g

@@ -307,3 +307,51 @@ func BenchmarkElementwise(b *testing.B) {
 		gbs(b, 4)
 	})
 }
+
+// TestReLUNaN checks where NaNs go in LeakyReLU and in the ReLU and
+// LeakyReLU backward passes, in the assembly's blocks and in the Go tail
+// alike: LeakyReLU keeps a NaN x; in backward, ReLU adds nothing where
+// x <= 0 or x is NaN, even a NaN dy, and LeakyReLU adds alpha*dy there,
+// NaN included.
+func TestReLUNaN(t *testing.T) {
+	const n = 37
+	nan := float32(math.NaN())
+	x, dy := make([]float32, n), make([]float32, n)
+	for i := range x {
+		switch i % 3 {
+		case 0:
+			x[i], dy[i] = -1, nan // x < 0 with a NaN gradient
+		case 1:
+			x[i], dy[i] = 2, 3
+		case 2:
+			x[i], dy[i] = nan, 5
+		}
+	}
+	y := make([]float32, n)
+	Unary(kernels.LeakyReLU, 0.5, x, y)
+	for i, v := range x {
+		if want := map[bool]float32{true: v, false: v / 2}[v > 0]; !sameFloat(y[i], want) {
+			t.Errorf("[%d] LeakyReLU(%v) = %v, want %v", i, v, y[i], want)
+		}
+	}
+	relu, leaky := make([]float32, n), make([]float32, n)
+	UnaryBackward(kernels.ReLU, 0, x, nil, dy, relu)
+	UnaryBackward(kernels.LeakyReLU, 0.5, x, nil, dy, leaky)
+	for i := range x {
+		wantReLU, wantLeaky := float32(0), float32(0)
+		switch i % 3 {
+		case 0:
+			wantLeaky = nan
+		case 1:
+			wantReLU, wantLeaky = 3, 3
+		case 2:
+			wantLeaky = 2.5
+		}
+		if !sameFloat(relu[i], wantReLU) || !sameFloat(leaky[i], wantLeaky) {
+			t.Errorf("[%d] x %v dy %v: relu dx %v, leaky dx %v; want %v, %v", i, x[i], dy[i], relu[i], leaky[i], wantReLU, wantLeaky)
+		}
+	}
+}
+
+// sameFloat reports whether a and b are equal or both NaN.
+func sameFloat(a, b float32) bool { return a == b || (a != a && b != b) }
