@@ -56,6 +56,41 @@ func sign32(v float32) float32 {
 	return 0
 }
 
+// TestAdamKernelMatchesGo checks that the assembly loop, where the CPU has
+// one, leaves the same bits in param, m and v as the Go loop.
+func TestAdamKernelMatchesGo(t *testing.T) {
+	if adamKernel == nil {
+		t.Skip("no Adam kernel on this CPU")
+	}
+	n := 1003 // blocks of 8 and a tail
+	r := newRand(4)
+	p := kernels.AdamParams{LR: 2e-4, Beta1: 0.5, Beta2: 0.999, Eps: 1e-8}
+	param := randSlice(r, n)
+	asm := [][]float32{append([]float32(nil), param...), make([]float32, n), make([]float32, n)}
+	gol := [][]float32{param, make([]float32, n), make([]float32, n)}
+	kernel := adamKernel
+	defer func() { adamKernel = kernel }()
+	for step := 1; step <= 4; step++ {
+		p.Step = step
+		g := randSlice(r, n)
+		for i := range g {
+			g[i] *= float32(math.Pow(10, float64(i%9-6))) // 1e-6 .. 1e2
+		}
+		g[3] = 0
+		adamKernel = kernel
+		Adam(p, asm[0], g, asm[1], asm[2])
+		adamKernel = nil
+		Adam(p, gol[0], g, gol[1], gol[2])
+		for k, name := range []string{"param", "m", "v"} {
+			for i := range n {
+				if math.Float32bits(asm[k][i]) != math.Float32bits(gol[k][i]) {
+					t.Fatalf("step %d: %s[%d] = %v with the kernel, %v in Go", step, name, i, asm[k][i], gol[k][i])
+				}
+			}
+		}
+	}
+}
+
 func TestAdamPanics(t *testing.T) {
 	x := make([]float32, 3)
 	p := kernels.AdamParams{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, Step: 0}
