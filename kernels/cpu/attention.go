@@ -205,11 +205,7 @@ func AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, d
 					gemmSerial(p.Precision, true, false, nj, ni, p.Dv, 1, dob[j0:], p.Nq, vb[i0:], p.Nk, 0, dp, ni, nil)
 					// dS = P * (dP - D), in place of dP.
 					for jj := range nj {
-						prow, dprow := s[jj*ni:(jj+1)*ni], dp[jj*ni:(jj+1)*ni]
-						d := dsum[jj]
-						for i, pv := range prow {
-							dprow[i] = pv * (dprow[i] - d)
-						}
+						scoreGrad(s[jj*ni:(jj+1)*ni], dp[jj*ni:(jj+1)*ni], dsum[jj])
 					}
 					if dqb != nil {
 						// dq[:, blk] [Dk, nj] += Scale * k_tile [Dk, ni] * dS^T [ni, nj].
@@ -232,5 +228,24 @@ func AttentionBackward(p kernels.AttentionParams, q, k, v, o, lse, do, dq, dk, d
 		if dvb != nil {
 			addPartials(dvb, sc, func(w *scratch) []float32 { return w.dv })
 		}
+	}
+}
+
+// scoreGradKernel is scoreGrad in assembly where the CPU has it
+// (elementwise_amd64.go), nil otherwise; it takes the leading multiple of
+// 16 elements and gives the bits the Go loop gives.
+var scoreGradKernel func(p, dp *float32, n int, d float32)
+
+// scoreGrad writes dp[i] = p[i] * (dp[i] - d) for i < len(p): the softmax
+// backward of one query's scores, dS = P (dP - D), in place of dP, which
+// must be at least as long as p.
+func scoreGrad(p, dp []float32, d float32) {
+	dp = dp[:len(p)]
+	if k := kernelLen(scoreGradKernel != nil, len(p)); k > 0 {
+		scoreGradKernel(&p[0], &dp[0], k, d)
+		p, dp = p[k:], dp[k:]
+	}
+	for i, pv := range p {
+		dp[i] = pv * (dp[i] - d)
 	}
 }

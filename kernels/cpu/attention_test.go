@@ -296,3 +296,19 @@ func TestExpShiftPaths(t *testing.T) {
 }
 
 func abs32(v float32) float32 { return max(v, -v) }
+
+// TestScoreGradKernelMatchesGo checks that scoreGrad gives the Go loop's
+// bits, kernel or not, on lengths with and without a tail.
+func TestScoreGradKernelMatchesGo(t *testing.T) {
+	r := newRand(8)
+	for _, n := range []int{7, 16, 53} {
+		p, dp := randSlice(r, n), randSlice(r, n)
+		got := append([]float32(nil), dp...)
+		scoreGrad(p, got, 0.3)
+		for i := range p {
+			if want := p[i] * (dp[i] - 0.3); got[i] != want {
+				t.Fatalf("n=%d: [%d] = %v, want %v", n, i, got[i], want)
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ func init() {
 		reluBackwardKernel = reluBackwardAVX2
 		leakyReLUBackwardKernel = leakyReLUBackwardAVX2
 		leakyReLUKernel = leakyReLUAVX2
+		scoreGradKernel = scoreGradAVX2
 	}
 }
 
@@ -27,3 +28,9 @@ func leakyReLUBackwardAVX2(x, dy, dx *float32, n int, alpha float32)
 //
 //go:noescape
 func leakyReLUAVX2(x, y *float32, n int, alpha float32)
+
+// scoreGradAVX2 is scoreGrad in AVX2 assembly for n a positive multiple
+// of 16.
+//
+//go:noescape
+func scoreGradAVX2(p, dp *float32, n int, d float32)

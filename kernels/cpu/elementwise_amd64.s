@@ -92,3 +92,30 @@ leakyFwdLoop:
 	JNZ       leakyFwdLoop
 	VZEROUPPER
 	RET
+
+// func scoreGradAVX2(p, dp *float32, n int, d float32)
+//
+// dp[i] = p[i] * (dp[i] - d) for i < n (a positive multiple of 16): the
+// softmax backward of the attention's scores, rounded as the Go loop
+// rounds it.
+TEXT ·scoreGradAVX2(SB), NOSPLIT, $0-28
+	MOVQ         p+0(FP), SI
+	MOVQ         dp+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS d+24(FP), Y15
+
+scoreLoop:
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VSUBPS  Y15, Y0, Y0
+	VSUBPS  Y15, Y1, Y1
+	VMULPS  (SI), Y0, Y0
+	VMULPS  32(SI), Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+	JNZ     scoreLoop
+	VZEROUPPER
+	RET
