@@ -18,7 +18,7 @@ import (
 // Sizes for AVX2 (16 vector registers of 8 floats): the 6x16 tile takes 12
 // accumulators, two for the B row and two for broadcasts of A. A B panel
 // (packKC*16 floats, 16 KiB) stays in L1, an A block (packMC*packKC, 96 KiB)
-// in L2, and a B block (packKC*packNC, 1 MiB) in L3. With AVX-512 (32
+// in L2, and a B block (packKC*packNC, 2 MiB) in L3. With AVX-512 (32
 // registers of 16 floats) the same panels feed a 12x32 tile, two A panels
 // by two B panels (see microKernelWide): 24 accumulators, two for the B
 // rows, six for broadcasts of A.
@@ -27,7 +27,7 @@ const (
 	packNR = 16
 	packKC = 256
 	packMC = 96
-	packNC = 1024
+	packNC = 2048
 )
 
 // microKernel computes, for one packed A panel a (k columns of packMR
