@@ -25,6 +25,10 @@ func Unary(op kernels.UnaryOp, alpha float32, x, y []float32) {
 		switch op {
 		// The common cheap ops get their own loops; the rest go through f.
 		case kernels.ReLU:
+			if k := kernelLen(reluKernel != nil, len(xs)); k > 0 {
+				reluKernel(&xs[0], &ys[0], k)
+				xs, ys = xs[k:], ys[k:]
+			}
 			for i, v := range xs {
 				ys[i] = max(v, 0)
 			}
@@ -82,11 +86,12 @@ func unaryFunc(op kernels.UnaryOp, alpha float32) func(float32) float32 {
 	panic(fmt.Sprintf("cpu: Unary: unknown op %v", op))
 }
 
-// LeakyReLU in Unary and the ReLU and LeakyReLU cases of UnaryBackward in
-// assembly where the CPU has them (elementwise_amd64.go), nil otherwise:
-// they take the leading multiple of 16 elements, without the branch per
-// element that random signs mispredict half the time.
+// The ReLU and LeakyReLU cases of Unary and UnaryBackward in assembly
+// where the CPU has them (elementwise_amd64.go), nil otherwise: they take
+// the leading multiple of 16 elements, without the branch per element
+// that random signs mispredict half the time.
 var (
+	reluKernel              func(x, y *float32, n int)
 	leakyReLUKernel         func(x, y *float32, n int, alpha float32)
 	reluBackwardKernel      func(x, dy, dx *float32, n int)
 	leakyReLUBackwardKernel func(x, dy, dx *float32, n int, alpha float32)

@@ -7,6 +7,7 @@ func init() {
 		reluBackwardKernel = reluBackwardAVX2
 		leakyReLUBackwardKernel = leakyReLUBackwardAVX2
 		leakyReLUKernel = leakyReLUAVX2
+		reluKernel = reluAVX2
 		scoreGradKernel = scoreGradAVX2
 	}
 }
@@ -34,3 +35,9 @@ func leakyReLUAVX2(x, y *float32, n int, alpha float32)
 //
 //go:noescape
 func scoreGradAVX2(p, dp *float32, n int, d float32)
+
+// reluAVX2 is the ReLU case of Unary in AVX2 assembly for n a positive
+// multiple of 16.
+//
+//go:noescape
+func reluAVX2(x, y *float32, n int)

@@ -119,3 +119,31 @@ scoreLoop:
 	JNZ     scoreLoop
 	VZEROUPPER
 	RET
+
+// func reluAVX2(x, y *float32, n int)
+//
+// y[i] = max(x[i], 0) with Go's rules for i < n (a positive multiple of
+// 16): a NaN stays NaN and -0 becomes +0. y may be x.
+TEXT ·reluAVX2(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), SI
+	MOVQ   y+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y15, Y15, Y15
+
+reluFwdLoop:
+	VMOVUPS   (SI), Y0
+	VMOVUPS   32(SI), Y1
+	VMAXPS    Y15, Y0, Y2          // x > 0 ? x : +0 (NaN gives +0)
+	VMAXPS    Y15, Y1, Y3
+	VCMPPS    $3, Y0, Y0, Y4       // x is NaN
+	VCMPPS    $3, Y1, Y1, Y5
+	VBLENDVPS Y4, Y0, Y2, Y2       // NaN ? x : max
+	VBLENDVPS Y5, Y1, Y3, Y3
+	VMOVUPS   Y2, (DI)
+	VMOVUPS   Y3, 32(DI)
+	ADDQ      $64, SI
+	ADDQ      $64, DI
+	SUBQ      $16, CX
+	JNZ       reluFwdLoop
+	VZEROUPPER
+	RET

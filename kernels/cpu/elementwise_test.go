@@ -308,9 +308,9 @@ func BenchmarkElementwise(b *testing.B) {
 	})
 }
 
-// TestReLUNaN checks where NaNs go in LeakyReLU and in the ReLU and
-// LeakyReLU backward passes, in the assembly's blocks and in the Go tail
-// alike: LeakyReLU keeps a NaN x; in backward, ReLU adds nothing where
+// TestReLUNaN checks where NaNs and -0 go in ReLU and LeakyReLU and their
+// backward passes, in the assembly's blocks and in the Go tail alike:
+// both keep a NaN x, ReLU turns -0 into +0 as Go's max does; in backward, ReLU adds nothing where
 // x <= 0 or x is NaN, even a NaN dy, and LeakyReLU adds alpha*dy there,
 // NaN included.
 func TestReLUNaN(t *testing.T) {
@@ -327,7 +327,17 @@ func TestReLUNaN(t *testing.T) {
 			x[i], dy[i] = nan, 5
 		}
 	}
+	x[4] = float32(math.Copysign(0, -1)) // -0: ReLU gives +0, as Go's max
 	y := make([]float32, n)
+	Unary(kernels.ReLU, 0, x, y)
+	for i, v := range x {
+		if want := max(v, 0); math.Float32bits(y[i]) != math.Float32bits(want) && !sameFloat(y[i], nan) {
+			t.Errorf("[%d] ReLU(%v) = %v, want %v", i, v, y[i], want)
+		} else if sameFloat(want, nan) != sameFloat(y[i], nan) {
+			t.Errorf("[%d] ReLU(%v) = %v, want NaN", i, v, y[i])
+		}
+	}
+	x[4] = 2
 	Unary(kernels.LeakyReLU, 0.5, x, y)
 	for i, v := range x {
 		if want := map[bool]float32{true: v, false: v / 2}[v > 0]; !sameFloat(y[i], want) {
