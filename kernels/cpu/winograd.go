@@ -45,12 +45,18 @@ import (
 // direct sum (measured in winograd_test.go; see the package
 // documentation).
 
-// Where Winograd pays (measured with BenchmarkWinogradThresholds): both
-// channel counts at least winogradMinC, and an output at least
-// winogradMinOut pixels high and wide.
-const (
-	winogradMinC   = 32
-	winogradMinOut = 8
+// Where Winograd pays: both channel counts at least winogradMinC, at
+// least winogradMinPixels output pixels over all images (the weights'
+// transform is a cost per call, paid back per tile), and an output at
+// least winogradMinOut pixels high and wide. Measured with
+// BenchmarkWinogradThresholds on one image (AMD EPYC, AVX-512, 2 cores),
+// time of the direct path over Winograd's: 1.36 at 256 channels and
+// 64x64, 1.27 at 128, 1.03 at 64, 0.96 at 32; at 32x32 0.58 to 0.73, at
+// 16x16 and below under 0.6. (Variables so that tests can lower them.)
+var (
+	winogradMinC      = 128
+	winogradMinPixels = 64 * 64
+	winogradMinOut    = 8
 )
 
 // winogradTiles is the most tiles a block holds: its transformed inputs
@@ -69,6 +75,7 @@ func useWinograd(p kernels.ConvParams) bool {
 		p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 &&
 		p.PadH <= 2 && p.PadW <= 2 &&
 		p.InC >= winogradMinC && p.OutC >= winogradMinC &&
+		p.N*p.OutH()*p.OutW() >= winogradMinPixels &&
 		p.OutH() >= winogradMinOut && p.OutW() >= winogradMinOut
 }
 
@@ -102,17 +109,17 @@ func winogradConv(p kernels.ConvParams, x, w []float32, flip bool, bias, y []flo
 	parallelEach(ceilDiv(tiles, tb), nw, func(b int) {
 		t0 := b * tb
 		nb := min(tb, tiles-t0)
-		vBuf, mBuf := getScratch(36*p.InC*nb), getScratch(36*p.OutC*nb)
+		vs, ms := winoStride(p.InC*nb), winoStride(p.OutC*nb) // floats per point
+		vBuf, mBuf := getScratch(36*vs), getScratch(36*ms)
 		defer putScratch(vBuf)
 		defer putScratch(mBuf)
 		v, m := *vBuf, *mBuf
 		org := winogradOrigins(p, t0, nb)
-		winogradInput(p, x, org, v)
-		vs, ms := p.InC*nb, p.OutC*nb // floats per point
+		winogradInput(p, x, org, v, vs)
 		for xi := range 36 {
-			winogradProduct(l, u[xi*l.size:(xi+1)*l.size], v[xi*vs:(xi+1)*vs], nb, m[xi*ms:(xi+1)*ms])
+			winogradProduct(l, u[xi*l.size:(xi+1)*l.size], v[xi*vs:xi*vs+p.InC*nb], nb, m[xi*ms:xi*ms+p.OutC*nb])
 		}
-		winogradOutput(p, m, org, bias, y, accumulate)
+		winogradOutput(p, m, ms, org, bias, y, accumulate)
 	})
 }
 
@@ -134,7 +141,7 @@ func newWinoLayout(m, k int, panels bool) winoLayout {
 	if panels {
 		l.mpad = roundUp(m, packMR)
 	}
-	l.size = l.mpad * k
+	l.size = winoStride(l.mpad * k)
 	return l
 }
 
@@ -157,27 +164,38 @@ func winogradWeights(l winoLayout, w []float32, flip bool, u []float32) {
 	parallelFor(ceilDiv(l.mpad, packMR), 4, func(lo, hi int) {
 		var g [9]float32
 		var t [36]float32
-		for o := lo * packMR; o < min(hi*packMR, l.mpad); o++ {
+		// Within a panel, input channel by input channel: A panels hold
+		// the packMR rows of a column side by side, so every point's
+		// stores run through memory in order.
+		for q := lo; q < hi; q++ {
 			for c := range l.k {
-				switch {
-				case o >= l.m:
-					g = [9]float32{}
-				case flip:
-					src := w[(c*l.m+o)*9 : (c*l.m+o)*9+9]
-					for i := range g {
-						g[i] = src[8-i]
-					}
-				default:
-					g = [9]float32(w[(o*l.k+c)*9 : (o*l.k+c)*9+9])
-				}
-				winogradKernelTile(&g, &t)
-				at := l.at(o, c)
-				for xi, val := range t {
-					u[xi*l.size+at] = val
+				for o := q * packMR; o < min((q+1)*packMR, l.mpad); o++ {
+					winogradKernel(l, w, flip, o, c, &g, &t, u)
 				}
 			}
 		}
 	})
+}
+
+// winogradKernel writes U[ξ][o][c] = (G g G^T)[ξ] for the kernel g of
+// (o, c) (see winogradWeights) into u, using g and t as scratch.
+func winogradKernel(l winoLayout, w []float32, flip bool, o, c int, g *[9]float32, t *[36]float32, u []float32) {
+	switch {
+	case o >= l.m:
+		*g = [9]float32{}
+	case flip:
+		src := w[(c*l.m+o)*9 : (c*l.m+o)*9+9]
+		for i := range g {
+			g[i] = src[8-i]
+		}
+	default:
+		*g = [9]float32(w[(o*l.k+c)*9 : (o*l.k+c)*9+9])
+	}
+	winogradKernelTile(g, t)
+	at := l.at(o, c)
+	for xi, val := range t {
+		u[xi*l.size+at] = val
+	}
 }
 
 // winogradProduct computes m [l.m, nb] = u [l.m, l.k] * v [l.k, nb] for
@@ -197,6 +215,12 @@ func winogradProduct(l winoLayout, u, v []float32, nb int, m []float32) {
 	g.run(m, nb, 1)
 }
 
+// winoStride returns the distance between the blocks of consecutive
+// points for blocks of n floats: n rounded up to a cache line, and one
+// more, so that the 36 values of a tile, one in each block, do not all
+// map to the same cache set (as they would at a multiple of 4 KiB apart).
+func winoStride(n int) int { return roundUp(n, 16) + 16 }
+
 // tileOrigin is where an output tile lies: its image n and its top left
 // output pixel (oh, ow); its input tile starts at (oh-PadH, ow-PadW).
 type tileOrigin struct{ n, oh, ow int }
@@ -215,11 +239,10 @@ func winogradOrigins(p kernels.ConvParams, t0, nb int) []tileOrigin {
 }
 
 // winogradInput writes V = B^T d B for every input channel c and tile of
-// org into v: V[ξ][c][i] at v[ξ*InC*nb + c*nb + i] for the i-th tile.
-func winogradInput(p kernels.ConvParams, x []float32, org []tileOrigin, v []float32) {
+// org into v: V[ξ][c][i] at v[ξ*vs + c*nb + i] for the i-th tile.
+func winogradInput(p kernels.ConvParams, x []float32, org []tileOrigin, v []float32, vs int) {
 	nb := len(org)
 	plane := p.InH * p.InW
-	vs := p.InC * nb
 	var d, t [36]float32
 	for c := range p.InC {
 		for i, o := range org {
@@ -264,14 +287,13 @@ func loadTile(xc []float32, h, w, ih, iw int, d *[36]float32) {
 }
 
 // winogradOutput computes Y = A^T M A for every output channel o and tile
-// of org, M[ξ] at m[ξ*OutC*nb + o*nb + i] for the i-th tile, and writes
+// of org, M[ξ][o][i] at m[ξ*ms + o*nb + i] for the i-th tile, and writes
 // Y + bias[o] (bias may be nil) into the tile's pixels of y that lie inside
 // the image, or adds Y there when accumulate is set.
-func winogradOutput(p kernels.ConvParams, m []float32, org []tileOrigin, bias, y []float32, accumulate bool) {
+func winogradOutput(p kernels.ConvParams, m []float32, ms int, org []tileOrigin, bias, y []float32, accumulate bool) {
 	nb := len(org)
 	outH, outW := p.OutH(), p.OutW()
 	plane := outH * outW
-	ms := p.OutC * nb
 	var mt [36]float32
 	var yt [16]float32
 	for o := range p.OutC {

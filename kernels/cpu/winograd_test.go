@@ -15,7 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// winogradCases are 3x3 stride-1 convolutions that take the Winograd path:
+// winogradCases are 3x3 stride-1 convolutions that take the Winograd path
+// once lowWinogradThresholds has lowered the thresholds of channels and
+// pixels:
 // paddings 0, 1 and 2 (and mixed), outputs not a multiple of 4 (partial
 // tiles at the right and bottom edges), several images, channel counts
 // that are not multiples of a panel (6 rows, 16 columns), more output
@@ -55,6 +57,14 @@ func maxErr(got []float32, want []float64) float64 {
 	return e
 }
 
+// lowWinogradThresholds lets the small convolutions of winogradCases take
+// the Winograd path until the end of the test.
+func lowWinogradThresholds(t *testing.T) {
+	oldC, oldPixels := winogradMinC, winogradMinPixels
+	t.Cleanup(func() { winogradMinC, winogradMinPixels = oldC, oldPixels })
+	winogradMinC, winogradMinPixels = 32, 0
+}
+
 // withWinograd runs fn with winogradOn set to on.
 func withWinograd(on bool, fn func()) {
 	old := winogradOn
@@ -72,6 +82,7 @@ func ranWinograd(fn func()) int64 {
 }
 
 func TestWinogradConv(t *testing.T) {
+	lowWinogradThresholds(t)
 	oldTiles := winogradTiles
 	t.Cleanup(func() { winogradTiles = oldTiles })
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
@@ -127,6 +138,7 @@ func testWinogradConv(t *testing.T, p kernels.ConvParams, seed uint64) {
 // TestWinogradOff checks that winogradOn = false leaves every convolution
 // on the direct path, and that the other precisions never take it.
 func TestWinogradOff(t *testing.T) {
+	lowWinogradThresholds(t)
 	p := winogradCases[0]
 	r := newRand(7)
 	x, w := randSlice(r, p.XLen()), randSlice(r, p.WLen())
@@ -273,5 +285,56 @@ func TestWinogradEnvChild(t *testing.T) {
 		t.Skip("run by TestWinogradEnv")
 	}
 	require.False(t, winogradOn)
+	lowWinogradThresholds(t)
 	require.False(t, useWinograd(winogradCases[0]))
+}
+
+// BenchmarkWinogradThresholds compares the Winograd path (called
+// directly, whatever useWinograd says) with the direct one on 3x3
+// convolutions of one image, C channels in and out, S x S with padding 1,
+// to find where Winograd pays (winogradMinC, winogradMinOut).
+//
+//	go test -run '^$' -bench WinogradThresholds ./kernels/cpu
+func BenchmarkWinogradThresholds(b *testing.B) {
+	for _, c := range []int{16, 32, 64, 128, 256} {
+		for _, s := range []int{4, 8, 16, 32, 64} {
+			p := kernels.ConvParams{N: 1, InC: c, InH: s, InW: s, OutC: c, KH: 3, KW: 3,
+				StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}
+			r := newRand(1)
+			x, w, y := randSlice(r, p.XLen()), randSlice(r, p.WLen()), make([]float32, p.YLen())
+			flops := 2 * float64(p.YLen()) * float64(p.InC*9)
+			b.Run(fmt.Sprintf("C%d/S%d/winograd", c, s), func(b *testing.B) {
+				for b.Loop() {
+					winogradConv(p, x, w, false, nil, y, false)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+			b.Run(fmt.Sprintf("C%d/S%d/direct", c, s), func(b *testing.B) {
+				defer withWinogradOff()()
+				for b.Loop() {
+					ConvForward(p, x, w, nil, y)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// withWinogradOff turns the Winograd path off and returns the function
+// that restores it.
+func withWinogradOff() (restore func()) { return SetWinograd(false) }
+
+// TestWinogradThresholds checks which of the model's 3x3 convolutions
+// take the Winograd path with the thresholds as they are.
+func TestWinogradThresholds(t *testing.T) {
+	conv3 := func(n, c, size, pad int) kernels.ConvParams {
+		return kernels.ConvParams{N: n, InC: c, InH: size, InW: size, OutC: c, KH: 3, KW: 3,
+			StrideH: 1, StrideW: 1, PadH: pad, PadW: pad}
+	}
+	require.True(t, useWinograd(conv3(1, 256, 66, 0)), "the generator's residual blocks at 256x256")
+	require.True(t, useWinograd(conv3(1, 256, 64, 1)), "conv3x3_256_64")
+	require.True(t, useWinograd(conv3(4, 256, 32, 1)), "four images of 32x32")
+	require.False(t, useWinograd(conv3(1, 256, 34, 0)), "the residual blocks at 128x128")
+	require.False(t, useWinograd(conv3(1, 64, 64, 1)), "64 channels")
+	require.False(t, useWinograd(conv3(1, 64, 18, 0)), "the quick demo's residual blocks")
 }
