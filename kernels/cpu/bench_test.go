@@ -181,6 +181,32 @@ func BenchmarkBackendConv(b *testing.B) {
 	}
 }
 
+// BenchmarkWinograd times the residual blocks' convolution, 256 channels
+// at 64x64 with padding 1 (the case conv3x3_256_64 of examples/bench),
+// forward and data gradient, with the Winograd path on and off. GFLOP/s
+// count the direct convolution's products, so that both are comparable.
+//
+//	go test -run '^$' -bench Winograd -count 5 ./kernels/cpu
+func BenchmarkWinograd(b *testing.B) {
+	p := conv(256, 64, 256, 3, 1, 1)
+	flops := 2 * float64(p.YLen()) * float64(p.InC*p.KH*p.KW)
+	for _, on := range []bool{true, false} {
+		mode := map[bool]string{true: "on", false: "off"}[on]
+		b.Run("forward/winograd="+mode, func(b *testing.B) {
+			defer cpu.SetWinograd(on)()
+			bb := newBench()
+			x, w, bias, y := bb.rand(p.XLen()), bb.rand(p.WLen()), bb.rand(p.OutC), zeros(p.YLen())
+			loop(b, flops, "GFLOP/s", func() { bb.be.ConvForward(p, x, w, bias, y) })
+		})
+		b.Run("backward-data/winograd="+mode, func(b *testing.B) {
+			defer cpu.SetWinograd(on)()
+			bb := newBench()
+			dy, w, dx := bb.rand(p.YLen()), bb.rand(p.WLen()), zeros(p.XLen())
+			loop(b, flops, "GFLOP/s", func() { bb.be.ConvBackwardData(p, dy, w, dx) })
+		})
+	}
+}
+
 // BenchmarkBackendPad times the generator's reflection paddings and a zero
 // padding, forward and backward. Bytes: x read and y written (forward), dy
 // read and dx read and written (backward).

@@ -44,7 +44,9 @@ func convTile(k, s int) int {
 // x and w (roundedScratch), one pass over each, whose elements serve
 // OutC*KH*KW and N*OutH*OutW products; rounding the patch panels instead,
 // where every element of x appears KH*KW times, costs more. Tiles of
-// output pixels of every image are spread over goroutines. ConvForward
+// output pixels of every image are spread over goroutines. 3x3 stride-1
+// convolutions in FP32 with enough channels and pixels take Winograd
+// F(4x4, 3x3) instead (useWinograd, winograd.go). ConvForward
 // panics if p is invalid or a slice has the wrong length.
 func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 	must("ConvForward", p.CheckForward(ln(x), ln(w), ln(bias), ln(y)))
@@ -52,6 +54,10 @@ func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 	defer releaseX()
 	w, releaseW := roundedScratch(p.Precision, w)
 	defer releaseW()
+	if useWinograd(p) {
+		winogradConv(p, x, w, false, bias, y, false)
+		return
+	}
 	if p.OutC < packMR && p.StrideW == 1 && p.OutW() >= 16 && axpy4Kernel != nil {
 		convForwardFewOutputs(p, x, w, bias, y)
 		return
@@ -164,14 +170,21 @@ func fillBias(y []float32, s, n int, bias []float32) {
 // channels, col = w^T dy is computed tile by tile and scattered back into dx
 // (col2im); groups write disjoint planes of dx and run on separate
 // goroutines. dy and w are rounded with p.Precision.Round, into copies as
-// in ConvForward. ConvBackwardData panics if p is invalid or a slice has
-// the wrong length.
+// in ConvForward. Where ConvForward takes Winograd F(4x4, 3x3), so does
+// ConvBackwardData: with stride 1 the data gradient is a 3x3 convolution
+// of dy (dataGradConv). ConvBackwardData panics if p is invalid or a slice
+// has the wrong length.
 func ConvBackwardData(p kernels.ConvParams, dy, w, dx []float32) {
 	must("ConvBackwardData", p.CheckBackwardData(ln(dy), ln(w), ln(dx)))
 	dy, releaseDy := roundedScratch(p.Precision, dy)
 	defer releaseDy()
 	w, releaseW := roundedScratch(p.Precision, w)
 	defer releaseW()
+	if useWinograd(p) {
+		// A 3x3 stride-1 convolution of dy (winograd.go).
+		winogradConv(dataGradConv(p), dy, w, true, nil, dx, true)
+		return
+	}
 	// The implicit GEMM has InC rows and packs OutC*taps patch values
 	// per pixel; col = w^T dy has InC*KH*KW rows and scatters them back.
 	// Per multiply-add the first moves data in proportion to 1/InC, the

@@ -101,6 +101,11 @@ type packedProduct struct {
 	// packA writes alpha*op(A)[i0:i0+mb, p0:p0+kb] into panels of packMR
 	// rows, laid out as packA does.
 	packA func(i0, p0, mb, kb int, dst []float32)
+	// panelsA, where set, returns instead A's panels for rows [i0, i0+mb)
+	// and columns [p0, p0+kb), laid out as packA writes them, to be read
+	// in place: for an operand packed once and multiplied many times
+	// (winograd.go). packA is then not called. Not with pairs.
+	panelsA func(i0, p0, mb, kb int) []float32
 	// packB writes op(B)[p0:p0+kb, j0:j0+nb] into panels of packNR
 	// columns, laid out as packB does.
 	packB func(p0, j0, kb, nb int, dst []float32)
@@ -169,6 +174,10 @@ func (g *packedProduct) run(c []float32, ldc, w int) {
 				}
 				for i0 := lo * packMR; i0 < min(hi*packMR, g.m); i0 += packMC {
 					mb := min(packMC, min(hi*packMR, g.m)-i0)
+					if g.panelsA != nil {
+						macroKernel(mb, nb, kb, g.panelsA(i0, p0, mb, kb), bp, c[i0*ldc+j0:], ldc, accumulate, edge)
+						continue
+					}
 					g.packA(i0, p0, mb, kb, ap)
 					if g.pairs {
 						pairPanels(ap[:roundUp(mb, packMR)*kb], packMR, kb, apw)

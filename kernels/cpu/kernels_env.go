@@ -45,3 +45,31 @@ var kernelLevel = func() int {
 	}
 	return level
 }()
+
+// winogradEnv names the environment variable that turns the Winograd
+// convolutions off (see the package documentation).
+const winogradEnv = "SEMGAN_CPU_WINOGRAD"
+
+// parseWinograd returns whether a value of SEMGAN_CPU_WINOGRAD allows the
+// Winograd convolutions: "on" and the empty string do, "off" does not.
+func parseWinograd(v string) (bool, error) {
+	switch v {
+	case "", "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("cpu: %s=%q: want on or off", winogradEnv, v)
+}
+
+// winogradOn says whether 3x3 stride-1 convolutions in FP32 may take the
+// Winograd path (winograd.go). It is read from SEMGAN_CPU_WINOGRAD once,
+// when the package starts, and a value it does not know stops the
+// program; tests set it directly.
+var winogradOn = func() bool {
+	on, err := parseWinograd(os.Getenv(winogradEnv))
+	if err != nil {
+		panic(err)
+	}
+	return on
+}()

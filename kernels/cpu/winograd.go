@@ -1,0 +1,396 @@
+package cpu
+
+import (
+	"sync/atomic"
+
+	"github.com/semgan/semgan/kernels"
+)
+
+// Winograd F(4x4, 3x3) (Lavin & Gray, "Fast algorithms for convolutional
+// neural networks", 2016) for 3x3 stride-1 convolutions in FP32. With the
+// interpolation points 0, 1, -1, 2, -2 and infinity (the set of NNPACK
+// and wincnn), a 4x4 tile Y of output channel o is
+//
+//	Y = A^T [ sum_c (G g_oc G^T) ⊙ (B^T d_c B) ] A
+//
+// where d_c is the 6x6 tile of input channel c under it (x read as 0
+// outside the image), g_oc is the 3x3 kernel from c to o, ⊙ multiplies
+// elementwise, and
+//
+//	B^T = | 4  0 -5  0  1  0 |   G = |  1/4     0     0 |   A^T = | 1  1  1  1  1  0 |
+//	      | 0 -4 -4  1  1  0 |       | -1/6  -1/6  -1/6 |         | 0  1 -1  2 -2  0 |
+//	      | 0  4 -4 -1  1  0 |       | -1/6   1/6  -1/6 |         | 0  1  1  4  4  0 |
+//	      | 0 -2 -1  2  1  0 |       | 1/24  1/12   1/6 |         | 0  1 -1  8 -8  1 |
+//	      | 0  2 -1 -2  1  0 |       | 1/24 -1/12   1/6 |
+//	      | 0  4  0 -5  0  1 |       |    0     0     1 |
+//
+// At each of the 36 points ξ of a tile, the sum over c is a matrix
+// product over every tile at once,
+//
+//	M[ξ] [OutC, tiles] = U[ξ] [OutC, InC] * V[ξ] [InC, tiles]
+//
+// with U[ξ][o][c] = (G g_oc G^T)[ξ] and V[ξ][c][t] = (B^T d_ct B)[ξ]: 36
+// multiply-adds per input channel for an output tile of 16 pixels, where
+// the direct convolution makes 16*9 = 144, 4x as many. Y = A^T M A then
+// gives the tile.
+//
+// The weights are transformed once per call, straight into the GEMM's A
+// panels (winoLayout). Tiles of every image are cut into blocks of at most
+// winogradTiles, which run on separate goroutines: each transforms its
+// block's input tiles, makes the 36 products with the packed GEMM and
+// transforms the results back into y.
+//
+// The transforms scale values by up to 5 (B^T) and 8 (A^T) and cancel
+// them again, so the result carries a larger rounding error than the
+// direct sum (measured in winograd_test.go; see the package
+// documentation).
+
+// Where Winograd pays: both channel counts at least winogradMinC, at
+// least winogradMinPixels output pixels over all images (the weights'
+// transform is a cost per call, paid back per tile), and an output at
+// least winogradMinOut pixels high and wide. Measured with
+// BenchmarkWinogradThresholds on one image (AMD EPYC, AVX-512, 2 cores),
+// time of the direct path over Winograd's: 1.36 at 256 channels and
+// 64x64, 1.27 at 128, 1.03 at 64, 0.96 at 32; at 32x32 0.58 to 0.73, at
+// 16x16 and below under 0.6. (Variables so that tests can lower them.)
+var (
+	winogradMinC      = 128
+	winogradMinPixels = 64 * 64
+	winogradMinOut    = 8
+)
+
+// winogradTiles is the most tiles a block holds: its transformed inputs
+// and products take 36*(InC+OutC)*winogradTiles floats. (A variable so
+// that tests can force blocks that end inside images.)
+var winogradTiles = 64
+
+// winogradRuns counts the convolutions that took the Winograd path, so
+// that tests can check which path ran.
+var winogradRuns atomic.Int64
+
+// useWinograd reports whether the convolution p takes the Winograd path,
+// forward and data gradient alike.
+func useWinograd(p kernels.ConvParams) bool {
+	return winogradOn && p.Precision == kernels.FP32 &&
+		p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 &&
+		p.PadH <= 2 && p.PadW <= 2 &&
+		p.InC >= winogradMinC && p.OutC >= winogradMinC &&
+		p.N*p.OutH()*p.OutW() >= winogradMinPixels &&
+		p.OutH() >= winogradMinOut && p.OutW() >= winogradMinOut
+}
+
+// dataGradConv returns the convolution that the data gradient of the 3x3
+// stride-1 convolution p is: dx = conv(dy, w') with w'[c,o,kh,kw] =
+// w[o,c,2-kh,2-kw] (channels swapped, taps rotated by 180 degrees) and
+// padding 2-PadH, 2-PadW, whose output is InH x InW.
+func dataGradConv(p kernels.ConvParams) kernels.ConvParams {
+	q := p
+	q.InC, q.InH, q.InW = p.OutC, p.OutH(), p.OutW()
+	q.OutC = p.InC
+	q.PadH, q.PadW = 2-p.PadH, 2-p.PadW
+	return q
+}
+
+// winogradConv computes y = conv(x, w) + bias (bias may be nil) for the
+// 3x3 stride-1 convolution p, or adds conv(x, w) into y when accumulate is
+// set. With flip, w is the weight [p.InC, p.OutC, 3, 3] of the convolution
+// whose data gradient p is (dataGradConv), read as w' there.
+func winogradConv(p kernels.ConvParams, x, w []float32, flip bool, bias, y []float32, accumulate bool) {
+	winogradRuns.Add(1)
+	tiles := p.N * ceilDiv(p.OutH(), 4) * ceilDiv(p.OutW(), 4)
+	l := newWinoLayout(p.OutC, p.InC, microKernel != nil)
+	uBuf := getScratch(36 * l.size)
+	defer putScratch(uBuf)
+	u := *uBuf
+	winogradWeights(l, w, flip, u)
+
+	nw := workers(2*36*p.OutC*p.InC*tiles, gemmMinFlops)
+	tb := min(winogradTiles, ceilDiv(tiles, nw))
+	parallelEach(ceilDiv(tiles, tb), nw, func(b int) {
+		t0 := b * tb
+		nb := min(tb, tiles-t0)
+		vs, ms := winoStride(p.InC*nb), winoStride(p.OutC*nb) // floats per point
+		vBuf, mBuf := getScratch(36*vs), getScratch(36*ms)
+		defer putScratch(vBuf)
+		defer putScratch(mBuf)
+		v, m := *vBuf, *mBuf
+		org := winogradOrigins(p, t0, nb)
+		winogradInput(p, x, org, v, vs)
+		for xi := range 36 {
+			winogradProduct(l, u[xi*l.size:(xi+1)*l.size], v[xi*vs:xi*vs+p.InC*nb], nb, m[xi*ms:xi*ms+p.OutC*nb])
+		}
+		winogradOutput(p, m, ms, org, bias, y, accumulate)
+	})
+}
+
+// winoLayout says where U[ξ][o][c] lies within the block of U of one
+// point: row-major [m, k] for gemmSerial, or, where the micro-kernel
+// exists, as A panels laid out as packA writes them, block of packKC
+// columns after block, every block with its rows padded with zeros to
+// mpad: the packed GEMM then reads them in place (packedProduct.panelsA)
+// instead of packing the same weights for every block of tiles.
+type winoLayout struct {
+	m, k   int // rows (output channels) and columns (input channels)
+	panels bool
+	mpad   int // rows rounded up to whole panels (panels), else m
+	size   int // floats per point
+}
+
+func newWinoLayout(m, k int, panels bool) winoLayout {
+	l := winoLayout{m: m, k: k, panels: panels, mpad: m}
+	if panels {
+		l.mpad = roundUp(m, packMR)
+	}
+	l.size = winoStride(l.mpad * k)
+	return l
+}
+
+// at returns the offset of U[ξ][o][c] within one point's block.
+func (l winoLayout) at(o, c int) int {
+	if !l.panels {
+		return o*l.k + c
+	}
+	p0 := c / packKC * packKC
+	kb := min(packKC, l.k-p0)
+	return p0*l.mpad + o/packMR*packMR*kb + (c-p0)*packMR + o%packMR
+}
+
+// winogradWeights writes U = G g G^T for every kernel g of w into u
+// (36 points of l.size floats), panels' padding rows as zeros. Without
+// flip, g for (o, c) is w[o, c] (w [m, k, 3, 3]); with flip it is w[c, o]
+// rotated by 180 degrees (w [k, m, 3, 3]; see dataGradConv). Rows are
+// spread over goroutines a panel at a time.
+func winogradWeights(l winoLayout, w []float32, flip bool, u []float32) {
+	parallelFor(ceilDiv(l.mpad, packMR), 4, func(lo, hi int) {
+		var g [9]float32
+		var t [36]float32
+		// Within a panel, input channel by input channel: A panels hold
+		// the packMR rows of a column side by side, so every point's
+		// stores run through memory in order.
+		for q := lo; q < hi; q++ {
+			for c := range l.k {
+				for o := q * packMR; o < min((q+1)*packMR, l.mpad); o++ {
+					winogradKernel(l, w, flip, o, c, &g, &t, u)
+				}
+			}
+		}
+	})
+}
+
+// winogradKernel writes U[ξ][o][c] = (G g G^T)[ξ] for the kernel g of
+// (o, c) (see winogradWeights) into u, using g and t as scratch.
+func winogradKernel(l winoLayout, w []float32, flip bool, o, c int, g *[9]float32, t *[36]float32, u []float32) {
+	switch {
+	case o >= l.m:
+		*g = [9]float32{}
+	case flip:
+		src := w[(c*l.m+o)*9 : (c*l.m+o)*9+9]
+		for i := range g {
+			g[i] = src[8-i]
+		}
+	default:
+		*g = [9]float32(w[(o*l.k+c)*9 : (o*l.k+c)*9+9])
+	}
+	winogradKernelTile(g, t)
+	at := l.at(o, c)
+	for xi, val := range t {
+		u[xi*l.size+at] = val
+	}
+}
+
+// winogradProduct computes m [l.m, nb] = u [l.m, l.k] * v [l.k, nb] for
+// one point, u laid out as l says.
+func winogradProduct(l winoLayout, u, v []float32, nb int, m []float32) {
+	if !l.panels {
+		gemmSerial(kernels.FP32, false, false, l.m, nb, l.k, 1, u, l.k, v, nb, 0, m, nb, nil)
+		return
+	}
+	g := packedProduct{m: l.m, n: nb, k: l.k, overwrite: true, alpha: 1,
+		panelsA: func(i0, p0, mb, kb int) []float32 {
+			off := p0*l.mpad + i0*kb // i0 is a multiple of packMR
+			return u[off : off+roundUp(mb, packMR)*kb]
+		},
+		packB: func(p0, j0, kb, nbb int, dst []float32) { packB(false, v, nb, p0, j0, kb, nbb, dst) },
+	}
+	g.run(m, nb, 1)
+}
+
+// winoStride returns the distance between the blocks of consecutive
+// points for blocks of n floats: n rounded up to a cache line, and one
+// more, so that the 36 values of a tile, one in each block, do not all
+// map to the same cache set (as they would at a multiple of 4 KiB apart).
+func winoStride(n int) int { return roundUp(n, 16) + 16 }
+
+// tileOrigin is where an output tile lies: its image n and its top left
+// output pixel (oh, ow); its input tile starts at (oh-PadH, ow-PadW).
+type tileOrigin struct{ n, oh, ow int }
+
+// winogradOrigins returns the origins of tiles [t0, t0+nb), tiles
+// numbered image by image, row by row.
+func winogradOrigins(p kernels.ConvParams, t0, nb int) []tileOrigin {
+	tw := ceilDiv(p.OutW(), 4)
+	perImage := ceilDiv(p.OutH(), 4) * tw
+	org := make([]tileOrigin, nb)
+	for i := range org {
+		n, t := (t0+i)/perImage, (t0+i)%perImage
+		org[i] = tileOrigin{n, t / tw * 4, t % tw * 4}
+	}
+	return org
+}
+
+// winogradInput writes V = B^T d B for every input channel c and tile of
+// org into v: V[ξ][c][i] at v[ξ*vs + c*nb + i] for the i-th tile.
+func winogradInput(p kernels.ConvParams, x []float32, org []tileOrigin, v []float32, vs int) {
+	nb := len(org)
+	plane := p.InH * p.InW
+	var d, t [36]float32
+	for c := range p.InC {
+		for i, o := range org {
+			xc := x[(o.n*p.InC+c)*plane : (o.n*p.InC+c+1)*plane]
+			loadTile(xc, p.InH, p.InW, o.oh-p.PadH, o.ow-p.PadW, &d)
+			winogradDataTile(&d, &t)
+			vi := v[c*nb+i:]
+			_ = vi[35*vs]
+			for xi, val := range t {
+				vi[xi*vs] = val
+			}
+		}
+	}
+}
+
+// loadTile copies into d the 6x6 tile of the plane xc [h, w] whose top
+// left pixel is (ih, iw), with 0 outside the plane.
+func loadTile(xc []float32, h, w, ih, iw int, d *[36]float32) {
+	if ih >= 0 && iw >= 0 && ih+6 <= h && iw+6 <= w {
+		for r := range 6 {
+			row := xc[(ih+r)*w+iw : (ih+r)*w+iw+6]
+			dr := d[r*6 : r*6+6]
+			dr[0], dr[1], dr[2], dr[3], dr[4], dr[5] = row[0], row[1], row[2], row[3], row[4], row[5]
+		}
+		return
+	}
+	for r := range 6 {
+		dr := d[r*6 : r*6+6]
+		if ih+r < 0 || ih+r >= h {
+			clear(dr)
+			continue
+		}
+		row := xc[(ih+r)*w : (ih+r+1)*w]
+		for q := range dr {
+			if col := iw + q; col >= 0 && col < w {
+				dr[q] = row[col]
+			} else {
+				dr[q] = 0
+			}
+		}
+	}
+}
+
+// winogradOutput computes Y = A^T M A for every output channel o and tile
+// of org, M[ξ][o][i] at m[ξ*ms + o*nb + i] for the i-th tile, and writes
+// Y + bias[o] (bias may be nil) into the tile's pixels of y that lie inside
+// the image, or adds Y there when accumulate is set.
+func winogradOutput(p kernels.ConvParams, m []float32, ms int, org []tileOrigin, bias, y []float32, accumulate bool) {
+	nb := len(org)
+	outH, outW := p.OutH(), p.OutW()
+	plane := outH * outW
+	var mt [36]float32
+	var yt [16]float32
+	for o := range p.OutC {
+		var b float32
+		if bias != nil {
+			b = bias[o]
+		}
+		for i, to := range org {
+			mi := m[o*nb+i:]
+			_ = mi[35*ms]
+			for xi := range mt {
+				mt[xi] = mi[xi*ms]
+			}
+			winogradOutputTile(&mt, &yt)
+			yo := y[(to.n*p.OutC+o)*plane : (to.n*p.OutC+o+1)*plane]
+			rows, cols := min(4, outH-to.oh), min(4, outW-to.ow)
+			for r := range rows {
+				dst := yo[(to.oh+r)*outW+to.ow : (to.oh+r)*outW+to.ow+cols]
+				src := yt[r*4 : r*4+cols]
+				if accumulate {
+					for q, val := range src {
+						dst[q] += val
+					}
+					continue
+				}
+				for q, val := range src {
+					dst[q] = val + b
+				}
+			}
+		}
+	}
+}
+
+// winogradKernelTile computes u = G g G^T for the 3x3 kernel g (row-major):
+// G applied to the columns of g, then to the rows of the result.
+func winogradKernelTile(g *[9]float32, u *[36]float32) {
+	var t [18]float32 // G g, 6x3
+	for j := range 3 {
+		t[j], t[3+j], t[6+j], t[9+j], t[12+j], t[15+j] = gt6(g[j], g[3+j], g[6+j])
+	}
+	for i := range 6 {
+		r := t[3*i : 3*i+3]
+		ui := u[6*i : 6*i+6]
+		ui[0], ui[1], ui[2], ui[3], ui[4], ui[5] = gt6(r[0], r[1], r[2])
+	}
+}
+
+// winogradDataTile computes v = B^T d B for the 6x6 tile d (row-major):
+// B^T applied to the columns of d, then to the rows of the result.
+func winogradDataTile(d, v *[36]float32) {
+	var t [36]float32 // B^T d
+	for j := range 6 {
+		t[j], t[6+j], t[12+j], t[18+j], t[24+j], t[30+j] = bt6(d[j], d[6+j], d[12+j], d[18+j], d[24+j], d[30+j])
+	}
+	for i := range 6 {
+		r := t[6*i : 6*i+6]
+		vi := v[6*i : 6*i+6]
+		vi[0], vi[1], vi[2], vi[3], vi[4], vi[5] = bt6(r[0], r[1], r[2], r[3], r[4], r[5])
+	}
+}
+
+// winogradOutputTile computes y = A^T m A for the 6x6 tile m (row-major)
+// into the 4x4 tile y: A^T applied to the columns of m, then to the rows
+// of the result.
+func winogradOutputTile(m *[36]float32, y *[16]float32) {
+	var t [24]float32 // A^T m, 4x6
+	for j := range 6 {
+		t[j], t[6+j], t[12+j], t[18+j] = at6(m[j], m[6+j], m[12+j], m[18+j], m[24+j], m[30+j])
+	}
+	for i := range 4 {
+		r := t[6*i : 6*i+6]
+		yi := y[4*i : 4*i+4]
+		yi[0], yi[1], yi[2], yi[3] = at6(r[0], r[1], r[2], r[3], r[4], r[5])
+	}
+}
+
+// gt6 returns G (g0, g1, g2)^T, with the sums g0+g2 and g0/24+g2/6
+// shared between rows.
+func gt6(g0, g1, g2 float32) (u0, u1, u2, u3, u4, u5 float32) {
+	s := g0 + g2
+	q := g0*(1.0/24) + g2*(1.0/6)
+	r := g1 * (1.0 / 12)
+	return g0 * (1.0 / 4), (s + g1) * (-1.0 / 6), (s - g1) * (-1.0 / 6), q + r, q - r, g2
+}
+
+// bt6 returns B^T (d0, ..., d5)^T, rows 1-4 in pairs that share their
+// sums: rows 1 and 2 are (d4 ± d3) ∓ 4(d1 ± d2), rows 3 and 4
+// (d4 - d2) ± 2(d3 - d1).
+func bt6(d0, d1, d2, d3, d4, d5 float32) (t0, t1, t2, t3, t4, t5 float32) {
+	e, f := d4-d2, 2*(d3-d1)
+	return 4*d0 - 5*d2 + d4, (d3 + d4) - 4*(d1+d2), (d4 - d3) + 4*(d1-d2), e + f, e - f, 4*d1 - 5*d3 + d5
+}
+
+// at6 returns A^T (m0, ..., m5)^T, with the sums and differences
+// m1 ± m2 and m3 ± m4 shared between rows.
+func at6(m0, m1, m2, m3, m4, m5 float32) (y0, y1, y2, y3 float32) {
+	a, b := m1+m2, m1-m2
+	c, d := m3+m4, m3-m4
+	return m0 + a + c, b + 2*d, a + 4*c, b + 8*d + m5
+}
