@@ -239,49 +239,60 @@ func winogradOrigins(p kernels.ConvParams, t0, nb int) []tileOrigin {
 }
 
 // winogradInput writes V = B^T d B for every input channel c and tile of
-// org into v: V[ξ][c][i] at v[ξ*vs + c*nb + i] for the i-th tile.
+// org into v: V[ξ][c][i] at v[ξ*vs + c*nb + i] for the i-th tile. Channel
+// by channel, the tiles are gathered into 36 arrays over the tiles (d[k]
+// holds element k of every tile), so that both passes of the transform
+// run over whole arrays (bt6Rows), the second straight into v.
 func winogradInput(p kernels.ConvParams, x []float32, org []tileOrigin, v []float32, vs int) {
 	nb := len(org)
 	plane := p.InH * p.InW
-	var d, t [36]float32
+	dBuf, tBuf := getScratch(36*nb), getScratch(36*nb)
+	defer putScratch(dBuf)
+	defer putScratch(tBuf)
+	d, t := *dBuf, *tBuf
+	ptrs := new(rowPtrs)
+	row := func(a []float32, k int) []float32 { return a[k*nb : (k+1)*nb] }
 	for c := range p.InC {
 		for i, o := range org {
 			xc := x[(o.n*p.InC+c)*plane : (o.n*p.InC+c+1)*plane]
-			loadTile(xc, p.InH, p.InW, o.oh-p.PadH, o.ow-p.PadW, &d)
-			winogradDataTile(&d, &t)
-			vi := v[c*nb+i:]
-			_ = vi[35*vs]
-			for xi, val := range t {
-				vi[xi*vs] = val
-			}
+			loadTile(xc, p.InH, p.InW, o.oh-p.PadH, o.ow-p.PadW, d[i:], nb)
+		}
+		// B^T d: column j of every tile from its six rows.
+		for j := range 6 {
+			bt6Rows(&[6][]float32{row(d, j), row(d, 6+j), row(d, 12+j), row(d, 18+j), row(d, 24+j), row(d, 30+j)},
+				&[6][]float32{row(t, j), row(t, 6+j), row(t, 12+j), row(t, 18+j), row(t, 24+j), row(t, 30+j)}, ptrs)
+		}
+		// (B^T d) B: row i of every tile, into V[6i..6i+5][c].
+		vc := v[c*nb:]
+		at := func(xi int) []float32 { return vc[xi*vs : xi*vs+nb] }
+		for i := range 6 {
+			bt6Rows(&[6][]float32{row(t, 6*i), row(t, 6*i+1), row(t, 6*i+2), row(t, 6*i+3), row(t, 6*i+4), row(t, 6*i+5)},
+				&[6][]float32{at(6 * i), at(6*i + 1), at(6*i + 2), at(6*i + 3), at(6*i + 4), at(6*i + 5)}, ptrs)
 		}
 	}
 }
 
-// loadTile copies into d the 6x6 tile of the plane xc [h, w] whose top
-// left pixel is (ih, iw), with 0 outside the plane.
-func loadTile(xc []float32, h, w, ih, iw int, d *[36]float32) {
+// loadTile copies the 6x6 tile of the plane xc [h, w] whose top left
+// pixel is (ih, iw), with 0 outside the plane, into d: element k (row-major)
+// at d[k*stride].
+func loadTile(xc []float32, h, w, ih, iw int, d []float32, stride int) {
+	_ = d[35*stride]
 	if ih >= 0 && iw >= 0 && ih+6 <= h && iw+6 <= w {
 		for r := range 6 {
 			row := xc[(ih+r)*w+iw : (ih+r)*w+iw+6]
-			dr := d[r*6 : r*6+6]
-			dr[0], dr[1], dr[2], dr[3], dr[4], dr[5] = row[0], row[1], row[2], row[3], row[4], row[5]
+			for q, val := range row {
+				d[(6*r+q)*stride] = val
+			}
 		}
 		return
 	}
 	for r := range 6 {
-		dr := d[r*6 : r*6+6]
-		if ih+r < 0 || ih+r >= h {
-			clear(dr)
-			continue
-		}
-		row := xc[(ih+r)*w : (ih+r+1)*w]
-		for q := range dr {
-			if col := iw + q; col >= 0 && col < w {
-				dr[q] = row[col]
-			} else {
-				dr[q] = 0
+		for q := range 6 {
+			val := float32(0)
+			if row, col := ih+r, iw+q; row >= 0 && row < h && col >= 0 && col < w {
+				val = xc[row*w+col]
 			}
+			d[(6*r+q)*stride] = val
 		}
 	}
 }
@@ -289,41 +300,106 @@ func loadTile(xc []float32, h, w, ih, iw int, d *[36]float32) {
 // winogradOutput computes Y = A^T M A for every output channel o and tile
 // of org, M[ξ][o][i] at m[ξ*ms + o*nb + i] for the i-th tile, and writes
 // Y + bias[o] (bias may be nil) into the tile's pixels of y that lie inside
-// the image, or adds Y there when accumulate is set.
+// the image, or adds Y there when accumulate is set. Both passes of the
+// transform run over the tiles' arrays (at6Rows), as in winogradInput.
 func winogradOutput(p kernels.ConvParams, m []float32, ms int, org []tileOrigin, bias, y []float32, accumulate bool) {
 	nb := len(org)
 	outH, outW := p.OutH(), p.OutW()
 	plane := outH * outW
-	var mt [36]float32
-	var yt [16]float32
+	tBuf, yBuf := getScratch(24*nb), getScratch(16*nb)
+	defer putScratch(tBuf)
+	defer putScratch(yBuf)
+	t, yt := *tBuf, *yBuf
+	ptrs := new(rowPtrs)
+	row := func(a []float32, k int) []float32 { return a[k*nb : (k+1)*nb] }
 	for o := range p.OutC {
+		mo := m[o*nb:]
+		at := func(xi int) []float32 { return mo[xi*ms : xi*ms+nb] }
+		// A^T M: column j of every tile from its six rows, into t [4][6].
+		for j := range 6 {
+			at6Rows(&[6][]float32{at(j), at(6 + j), at(12 + j), at(18 + j), at(24 + j), at(30 + j)},
+				&[4][]float32{row(t, j), row(t, 6+j), row(t, 12+j), row(t, 18+j)}, ptrs)
+		}
+		// (A^T M) A: row i of every tile, into yt [4][4].
+		for i := range 4 {
+			at6Rows(&[6][]float32{row(t, 6*i), row(t, 6*i+1), row(t, 6*i+2), row(t, 6*i+3), row(t, 6*i+4), row(t, 6*i+5)},
+				&[4][]float32{row(yt, 4*i), row(yt, 4*i+1), row(yt, 4*i+2), row(yt, 4*i+3)}, ptrs)
+		}
 		var b float32
 		if bias != nil {
 			b = bias[o]
 		}
 		for i, to := range org {
-			mi := m[o*nb+i:]
-			_ = mi[35*ms]
-			for xi := range mt {
-				mt[xi] = mi[xi*ms]
-			}
-			winogradOutputTile(&mt, &yt)
 			yo := y[(to.n*p.OutC+o)*plane : (to.n*p.OutC+o+1)*plane]
 			rows, cols := min(4, outH-to.oh), min(4, outW-to.ow)
 			for r := range rows {
 				dst := yo[(to.oh+r)*outW+to.ow : (to.oh+r)*outW+to.ow+cols]
-				src := yt[r*4 : r*4+cols]
-				if accumulate {
-					for q, val := range src {
+				for q := range dst {
+					val := yt[(4*r+q)*nb+i]
+					if accumulate {
 						dst[q] += val
+					} else {
+						dst[q] = val + b
 					}
-					continue
-				}
-				for q, val := range src {
-					dst[q] = val + b
 				}
 			}
 		}
+	}
+}
+
+// bt6Kernel and at6Kernel are bt6Rows and at6Rows in assembly where the
+// CPU has them (winograd_amd64.go), nil otherwise; they take the leading
+// multiple of 8 elements and give the bits bt6 and at6 give. at6Kernel
+// writes dst[0..3] only.
+var (
+	bt6Kernel func(src, dst *[6]*float32, n int)
+	at6Kernel func(src, dst *[6]*float32, n int)
+)
+
+// rowPtrs holds the array pointers for bt6Kernel and at6Kernel. Arrays
+// handed to a function value escape to the heap, so each transform makes
+// one and reuses it for all its calls.
+type rowPtrs struct{ src, dst [6]*float32 }
+
+// set points ptrs at the first element of each array, checking that each
+// holds at least n elements.
+func (ptrs *rowPtrs) set(src, dst [][]float32, n int) {
+	for j, a := range src {
+		ptrs.src[j] = &a[:n][0]
+	}
+	for j, a := range dst {
+		ptrs.dst[j] = &a[:n][0]
+	}
+}
+
+// bt6Rows applies bt6 across arrays: (dst[0][i], ..., dst[5][i]) =
+// bt6(src[0][i], ..., src[5][i]) for i < len(src[0]); every array must be
+// at least that long. ptrs is scratch for the kernel.
+func bt6Rows(src, dst *[6][]float32, ptrs *rowPtrs) {
+	n, i := len(src[0]), 0
+	if k := n &^ 7; bt6Kernel != nil && k > 0 {
+		ptrs.set(src[:], dst[:], k)
+		bt6Kernel(&ptrs.src, &ptrs.dst, k)
+		i = k
+	}
+	for ; i < n; i++ {
+		dst[0][i], dst[1][i], dst[2][i], dst[3][i], dst[4][i], dst[5][i] =
+			bt6(src[0][i], src[1][i], src[2][i], src[3][i], src[4][i], src[5][i])
+	}
+}
+
+// at6Rows applies at6 across arrays: (dst[0][i], ..., dst[3][i]) =
+// at6(src[0][i], ..., src[5][i]) for i < len(src[0]); every array must be
+// at least that long. ptrs is scratch for the kernel.
+func at6Rows(src *[6][]float32, dst *[4][]float32, ptrs *rowPtrs) {
+	n, i := len(src[0]), 0
+	if k := n &^ 7; at6Kernel != nil && k > 0 {
+		ptrs.set(src[:], dst[:], k)
+		at6Kernel(&ptrs.src, &ptrs.dst, k)
+		i = k
+	}
+	for ; i < n; i++ {
+		dst[0][i], dst[1][i], dst[2][i], dst[3][i] = at6(src[0][i], src[1][i], src[2][i], src[3][i], src[4][i], src[5][i])
 	}
 }
 
@@ -338,35 +414,6 @@ func winogradKernelTile(g *[9]float32, u *[36]float32) {
 		r := t[3*i : 3*i+3]
 		ui := u[6*i : 6*i+6]
 		ui[0], ui[1], ui[2], ui[3], ui[4], ui[5] = gt6(r[0], r[1], r[2])
-	}
-}
-
-// winogradDataTile computes v = B^T d B for the 6x6 tile d (row-major):
-// B^T applied to the columns of d, then to the rows of the result.
-func winogradDataTile(d, v *[36]float32) {
-	var t [36]float32 // B^T d
-	for j := range 6 {
-		t[j], t[6+j], t[12+j], t[18+j], t[24+j], t[30+j] = bt6(d[j], d[6+j], d[12+j], d[18+j], d[24+j], d[30+j])
-	}
-	for i := range 6 {
-		r := t[6*i : 6*i+6]
-		vi := v[6*i : 6*i+6]
-		vi[0], vi[1], vi[2], vi[3], vi[4], vi[5] = bt6(r[0], r[1], r[2], r[3], r[4], r[5])
-	}
-}
-
-// winogradOutputTile computes y = A^T m A for the 6x6 tile m (row-major)
-// into the 4x4 tile y: A^T applied to the columns of m, then to the rows
-// of the result.
-func winogradOutputTile(m *[36]float32, y *[16]float32) {
-	var t [24]float32 // A^T m, 4x6
-	for j := range 6 {
-		t[j], t[6+j], t[12+j], t[18+j] = at6(m[j], m[6+j], m[12+j], m[18+j], m[24+j], m[30+j])
-	}
-	for i := range 4 {
-		r := t[6*i : 6*i+6]
-		yi := y[4*i : 4*i+4]
-		yi[0], yi[1], yi[2], yi[3] = at6(r[0], r[1], r[2], r[3], r[4], r[5])
 	}
 }
 

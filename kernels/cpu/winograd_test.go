@@ -165,6 +165,66 @@ func TestWinogradOff(t *testing.T) {
 	}
 }
 
+// winogradDataTile computes, in the test, v = B^T d B for the 6x6 tile d (row-major):
+// B^T applied to the columns of d, then to the rows of the result.
+func winogradDataTile(d, v *[36]float32) {
+	var t [36]float32 // B^T d
+	for j := range 6 {
+		t[j], t[6+j], t[12+j], t[18+j], t[24+j], t[30+j] = bt6(d[j], d[6+j], d[12+j], d[18+j], d[24+j], d[30+j])
+	}
+	for i := range 6 {
+		r := t[6*i : 6*i+6]
+		vi := v[6*i : 6*i+6]
+		vi[0], vi[1], vi[2], vi[3], vi[4], vi[5] = bt6(r[0], r[1], r[2], r[3], r[4], r[5])
+	}
+}
+
+// winogradOutputTile computes, in the test, y = A^T m A for the 6x6 tile m (row-major)
+// into the 4x4 tile y: A^T applied to the columns of m, then to the rows
+// of the result.
+func winogradOutputTile(m *[36]float32, y *[16]float32) {
+	var t [24]float32 // A^T m, 4x6
+	for j := range 6 {
+		t[j], t[6+j], t[12+j], t[18+j] = at6(m[j], m[6+j], m[12+j], m[18+j], m[24+j], m[30+j])
+	}
+	for i := range 4 {
+		r := t[6*i : 6*i+6]
+		yi := y[4*i : 4*i+4]
+		yi[0], yi[1], yi[2], yi[3] = at6(r[0], r[1], r[2], r[3], r[4], r[5])
+	}
+}
+
+// TestWinogradRows checks that bt6Rows and at6Rows, assembly or not, give
+// the bits of bt6 and at6 element by element, on lengths with and without
+// a tail.
+func TestWinogradRows(t *testing.T) {
+	r := newRand(12)
+	for _, n := range []int{3, 8, 19} {
+		var src, dst6 [6][]float32
+		var dst4 [4][]float32
+		for j := range src {
+			src[j], dst6[j] = randSlice(r, n), make([]float32, n)
+		}
+		for j := range dst4 {
+			dst4[j] = make([]float32, n)
+		}
+		bt6Rows(&src, &dst6, new(rowPtrs))
+		at6Rows(&src, &dst4, new(rowPtrs))
+		for i := range n {
+			var b [6]float32
+			var a [4]float32
+			b[0], b[1], b[2], b[3], b[4], b[5] = bt6(src[0][i], src[1][i], src[2][i], src[3][i], src[4][i], src[5][i])
+			a[0], a[1], a[2], a[3] = at6(src[0][i], src[1][i], src[2][i], src[3][i], src[4][i], src[5][i])
+			for j := range b {
+				require.Equal(t, b[j], dst6[j][i], "n=%d: bt6 row %d, element %d", n, j, i)
+			}
+			for j := range a {
+				require.Equal(t, a[j], dst4[j][i], "n=%d: at6 row %d, element %d", n, j, i)
+			}
+		}
+	}
+}
+
 // TestWinogradTile checks the three transforms together on one tile
 // against the direct 3x3 correlation in float64.
 func TestWinogradTile(t *testing.T) {
