@@ -245,7 +245,6 @@ func winogradOrigins(p kernels.ConvParams, t0, nb int) []tileOrigin {
 // run over whole arrays (bt6Rows), the second straight into v.
 func winogradInput(p kernels.ConvParams, x []float32, org []tileOrigin, v []float32, vs int) {
 	nb := len(org)
-	plane := p.InH * p.InW
 	dBuf, tBuf := getScratch(36*nb), getScratch(36*nb)
 	defer putScratch(dBuf)
 	defer putScratch(tBuf)
@@ -253,10 +252,7 @@ func winogradInput(p kernels.ConvParams, x []float32, org []tileOrigin, v []floa
 	ptrs := new(rowPtrs)
 	row := func(a []float32, k int) []float32 { return a[k*nb : (k+1)*nb] }
 	for c := range p.InC {
-		for i, o := range org {
-			xc := x[(o.n*p.InC+c)*plane : (o.n*p.InC+c+1)*plane]
-			loadTile(xc, p.InH, p.InW, o.oh-p.PadH, o.ow-p.PadW, d[i:], nb)
-		}
+		gatherTiles(p, x, c, org, d)
 		// B^T d: column j of every tile from its six rows.
 		for j := range 6 {
 			bt6Rows(&[6][]float32{row(d, j), row(d, 6+j), row(d, 12+j), row(d, 18+j), row(d, 24+j), row(d, 30+j)},
@@ -272,28 +268,41 @@ func winogradInput(p kernels.ConvParams, x []float32, org []tileOrigin, v []floa
 	}
 }
 
-// loadTile copies the 6x6 tile of the plane xc [h, w] whose top left
-// pixel is (ih, iw), with 0 outside the plane, into d: element k (row-major)
-// at d[k*stride].
-func loadTile(xc []float32, h, w, ih, iw int, d []float32, stride int) {
-	_ = d[35*stride]
-	if ih >= 0 && iw >= 0 && ih+6 <= h && iw+6 <= w {
+// gatherTiles copies the 6x6 input tiles of channel c under the output
+// tiles of org into d, 0 outside the image: element k (row-major) of the
+// i-th tile at d[k*len(org) + i]. Tiles of one image and tile row follow
+// each other 4 columns apart, so each of their rows is copied as runs of
+// every fourth value of a row of x.
+func gatherTiles(p kernels.ConvParams, x []float32, c int, org []tileOrigin, d []float32) {
+	nb := len(org)
+	for i0 := 0; i0 < nb; {
+		o := org[i0]
+		i1 := i0 + 1 // tiles [i0, i1) share an image and a tile row
+		for i1 < nb && org[i1].n == o.n && org[i1].oh == o.oh {
+			i1++
+		}
+		plane := x[(o.n*p.InC+c)*p.InH*p.InW : (o.n*p.InC+c+1)*p.InH*p.InW]
 		for r := range 6 {
-			row := xc[(ih+r)*w+iw : (ih+r)*w+iw+6]
-			for q, val := range row {
-				d[(6*r+q)*stride] = val
+			ih := o.oh - p.PadH + r
+			for q := range 6 {
+				dq := d[(6*r+q)*nb+i0 : (6*r+q)*nb+i1]
+				if ih < 0 || ih >= p.InH {
+					clear(dq)
+					continue
+				}
+				xr := plane[ih*p.InW : (ih+1)*p.InW]
+				col := o.ow - p.PadW + q
+				for j := range dq {
+					if uint(col) < uint(len(xr)) {
+						dq[j] = xr[col]
+					} else {
+						dq[j] = 0
+					}
+					col += 4
+				}
 			}
 		}
-		return
-	}
-	for r := range 6 {
-		for q := range 6 {
-			val := float32(0)
-			if row, col := ih+r, iw+q; row >= 0 && row < h && col >= 0 && col < w {
-				val = xc[row*w+col]
-			}
-			d[(6*r+q)*stride] = val
-		}
+		i0 = i1
 	}
 }
 
@@ -304,8 +313,6 @@ func loadTile(xc []float32, h, w, ih, iw int, d []float32, stride int) {
 // transform run over the tiles' arrays (at6Rows), as in winogradInput.
 func winogradOutput(p kernels.ConvParams, m []float32, ms int, org []tileOrigin, bias, y []float32, accumulate bool) {
 	nb := len(org)
-	outH, outW := p.OutH(), p.OutW()
-	plane := outH * outW
 	tBuf, yBuf := getScratch(24*nb), getScratch(16*nb)
 	defer putScratch(tBuf)
 	defer putScratch(yBuf)
@@ -329,21 +336,44 @@ func winogradOutput(p kernels.ConvParams, m []float32, ms int, org []tileOrigin,
 		if bias != nil {
 			b = bias[o]
 		}
-		for i, to := range org {
-			yo := y[(to.n*p.OutC+o)*plane : (to.n*p.OutC+o+1)*plane]
-			rows, cols := min(4, outH-to.oh), min(4, outW-to.ow)
-			for r := range rows {
-				dst := yo[(to.oh+r)*outW+to.ow : (to.oh+r)*outW+to.ow+cols]
-				for q := range dst {
-					val := yt[(4*r+q)*nb+i]
-					if accumulate {
-						dst[q] += val
-					} else {
-						dst[q] = val + b
+		scatterTiles(p, o, org, yt, b, y, accumulate)
+	}
+}
+
+// scatterTiles writes the 4x4 output tiles of channel o held in yt
+// (element k (row-major) of the i-th tile at yt[k*len(org) + i]), plus b,
+// into their pixels of y that lie inside the image, or adds them there
+// (without b) when accumulate is set. As in gatherTiles, tiles of one
+// image and tile row go out as runs of every fourth value of a row of y.
+func scatterTiles(p kernels.ConvParams, o int, org []tileOrigin, yt []float32, b float32, y []float32, accumulate bool) {
+	nb := len(org)
+	outH, outW := p.OutH(), p.OutW()
+	for i0 := 0; i0 < nb; {
+		to := org[i0]
+		i1 := i0 + 1
+		for i1 < nb && org[i1].n == to.n && org[i1].oh == to.oh {
+			i1++
+		}
+		plane := y[(to.n*p.OutC+o)*outH*outW : (to.n*p.OutC+o+1)*outH*outW]
+		for r := range min(4, outH-to.oh) {
+			yr := plane[(to.oh+r)*outW : (to.oh+r+1)*outW]
+			for q := range 4 {
+				src := yt[(4*r+q)*nb+i0 : (4*r+q)*nb+i1]
+				col := to.ow + q
+				for _, val := range src {
+					if uint(col) >= uint(len(yr)) {
+						break // the last tile of the row reaches past the image
 					}
+					if accumulate {
+						yr[col] += val
+					} else {
+						yr[col] = val + b
+					}
+					col += 4
 				}
 			}
 		}
+		i0 = i1
 	}
 }
 
