@@ -20,7 +20,7 @@
 // the package's blocked GEMM, so no full-image column matrix is ever held;
 // attention works on blocks of queries and never holds the Nq x Nk matrix.
 //
-// 3x3 stride-1 convolutions in kernels.FP32 with at least 128 input and
+// 3x3 stride-1 convolutions in kernels.FP32 with at least 64 input and
 // output channels and 64x64 output pixels over the batch (the residual
 // blocks of the generator) use Winograd F(4x4, 3x3) instead, forward and data
 // gradient (winograd.go): 4x fewer multiplications, at the price of a

@@ -49,12 +49,13 @@ import (
 // least winogradMinPixels output pixels over all images (the weights'
 // transform is a cost per call, paid back per tile), and an output at
 // least winogradMinOut pixels high and wide. Measured with
-// BenchmarkWinogradThresholds on one image (AMD EPYC, AVX-512, 2 cores),
-// time of the direct path over Winograd's: 1.36 at 256 channels and
-// 64x64, 1.27 at 128, 1.03 at 64, 0.96 at 32; at 32x32 0.58 to 0.73, at
-// 16x16 and below under 0.6. (Variables so that tests can lower them.)
+// BenchmarkWinogradThresholds on one image (AMD EPYC, AVX-512, 2 cores,
+// with the transforms over arrays of tiles), time of the direct path over
+// Winograd's at 64x64: 1.98 at 256 channels, 1.69 at 128, 1.33 at 64,
+// 1.05 at 32; at 32x32 0.92 (256 channels), 0.85 (128) and 0.65 (64).
+// (Variables so that tests can lower them.)
 var (
-	winogradMinC      = 128
+	winogradMinC      = 64
 	winogradMinPixels = 64 * 64
 	winogradMinOut    = 8
 )

@@ -395,6 +395,7 @@ func TestWinogradThresholds(t *testing.T) {
 	require.True(t, useWinograd(conv3(1, 256, 64, 1)), "conv3x3_256_64")
 	require.True(t, useWinograd(conv3(4, 256, 32, 1)), "four images of 32x32")
 	require.False(t, useWinograd(conv3(1, 256, 34, 0)), "the residual blocks at 128x128")
-	require.False(t, useWinograd(conv3(1, 64, 64, 1)), "64 channels")
+	require.True(t, useWinograd(conv3(1, 64, 64, 1)), "64 channels at 64x64")
+	require.False(t, useWinograd(conv3(1, 32, 64, 1)), "32 channels")
 	require.False(t, useWinograd(conv3(1, 64, 18, 0)), "the quick demo's residual blocks")
 }
