@@ -156,46 +156,78 @@ func (l winoLayout) at(o, c int) int {
 	return p0*l.mpad + o/packMR*packMR*kb + (c-p0)*packMR + o%packMR
 }
 
+// storeRow writes U[ξ][o][c] = src[c] for every c into dst, the block of
+// one point ξ.
+func (l winoLayout) storeRow(o int, src, dst []float32) {
+	if !l.panels {
+		copy(dst[o*l.k:(o+1)*l.k], src)
+		return
+	}
+	for p0 := 0; p0 < l.k; p0 += packKC {
+		at := l.at(o, p0)
+		for _, val := range src[p0:min(p0+packKC, l.k)] {
+			dst[at] = val
+			at += packMR // the next column of the same panel row
+		}
+	}
+}
+
 // winogradWeights writes U = G g G^T for every kernel g of w into u
 // (36 points of l.size floats), panels' padding rows as zeros. Without
 // flip, g for (o, c) is w[o, c] (w [m, k, 3, 3]); with flip it is w[c, o]
-// rotated by 180 degrees (w [k, m, 3, 3]; see dataGradConv). Rows are
-// spread over goroutines a panel at a time.
+// rotated by 180 degrees (w [k, m, 3, 3]; see dataGradConv). Row by row
+// (output channel o), the kernels of every c are gathered into 9 arrays
+// over c, so that both passes of the transform run over whole arrays
+// (gt6Rows); rows are spread over goroutines a panel at a time.
 func winogradWeights(l winoLayout, w []float32, flip bool, u []float32) {
+	k := l.k
 	parallelFor(ceilDiv(l.mpad, packMR), 4, func(lo, hi int) {
-		var g [9]float32
-		var t [36]float32
-		// Within a panel, input channel by input channel: A panels hold
-		// the packMR rows of a column side by side, so every point's
-		// stores run through memory in order.
-		for q := lo; q < hi; q++ {
-			for c := range l.k {
-				for o := q * packMR; o < min((q+1)*packMR, l.mpad); o++ {
-					winogradKernel(l, w, flip, o, c, &g, &t, u)
+		buf := getScratch((9 + 18 + 36) * k)
+		defer putScratch(buf)
+		g, t, uo := (*buf)[:9*k], (*buf)[9*k:27*k], (*buf)[27*k:63*k]
+		row := func(a []float32, e int) []float32 { return a[e*k : (e+1)*k] }
+		ptrs := new(rowPtrs)
+		for o := lo * packMR; o < min(hi*packMR, l.mpad); o++ {
+			if o >= l.m {
+				clear(uo)
+			} else {
+				gatherKernels(l, w, flip, o, g)
+				// G g: column j of every kernel from its three rows.
+				for j := range 3 {
+					gt6Rows(&[3][]float32{row(g, j), row(g, 3+j), row(g, 6+j)},
+						&[6][]float32{row(t, j), row(t, 3+j), row(t, 6+j), row(t, 9+j), row(t, 12+j), row(t, 15+j)}, ptrs)
 				}
+				// (G g) G^T: row i of every kernel.
+				for i := range 6 {
+					gt6Rows(&[3][]float32{row(t, 3*i), row(t, 3*i+1), row(t, 3*i+2)},
+						&[6][]float32{row(uo, 6*i), row(uo, 6*i+1), row(uo, 6*i+2), row(uo, 6*i+3), row(uo, 6*i+4), row(uo, 6*i+5)}, ptrs)
+				}
+			}
+			for xi := range 36 {
+				l.storeRow(o, row(uo, xi), u[xi*l.size:(xi+1)*l.size])
 			}
 		}
 	})
 }
 
-// winogradKernel writes U[ξ][o][c] = (G g G^T)[ξ] for the kernel g of
-// (o, c) (see winogradWeights) into u, using g and t as scratch.
-func winogradKernel(l winoLayout, w []float32, flip bool, o, c int, g *[9]float32, t *[36]float32, u []float32) {
-	switch {
-	case o >= l.m:
-		*g = [9]float32{}
-	case flip:
-		src := w[(c*l.m+o)*9 : (c*l.m+o)*9+9]
-		for i := range g {
-			g[i] = src[8-i]
+// gatherKernels copies the kernels g of output channel o for every input
+// channel c into g: element e (row-major) of c's kernel at g[e*l.k + c]
+// (see winogradWeights for flip).
+func gatherKernels(l winoLayout, w []float32, flip bool, o int, g []float32) {
+	k := l.k
+	for c := range k {
+		var src []float32
+		if flip {
+			src = w[(c*l.m+o)*9 : (c*l.m+o)*9+9]
+		} else {
+			src = w[(o*k+c)*9 : (o*k+c)*9+9]
 		}
-	default:
-		*g = [9]float32(w[(o*l.k+c)*9 : (o*l.k+c)*9+9])
-	}
-	winogradKernelTile(g, t)
-	at := l.at(o, c)
-	for xi, val := range t {
-		u[xi*l.size+at] = val
+		for e, val := range src {
+			if flip {
+				e = 8 - e
+			}
+			g[e*k+c] = val
+		}
 	}
 }
 
@@ -378,14 +410,31 @@ func scatterTiles(p kernels.ConvParams, o int, org []tileOrigin, yt []float32, b
 	}
 }
 
-// bt6Kernel and at6Kernel are bt6Rows and at6Rows in assembly where the
-// CPU has them (winograd_amd64.go), nil otherwise; they take the leading
-// multiple of 8 elements and give the bits bt6 and at6 give. at6Kernel
-// writes dst[0..3] only.
+// bt6Kernel, at6Kernel and gt6Kernel are bt6Rows, at6Rows and gt6Rows
+// in assembly where the CPU has them (winograd_amd64.go), nil otherwise;
+// they take the leading multiple of 8 elements and give the bits bt6, at6
+// and gt6 give. at6Kernel writes dst[0..3] only, gt6Kernel reads
+// src[0..2] only.
 var (
 	bt6Kernel func(src, dst *[6]*float32, n int)
 	at6Kernel func(src, dst *[6]*float32, n int)
+	gt6Kernel func(src, dst *[6]*float32, n int)
 )
+
+// gt6Rows applies gt6 across arrays: (dst[0][i], ..., dst[5][i]) =
+// gt6(src[0][i], src[1][i], src[2][i]) for i < len(src[0]); every array
+// must be at least that long. ptrs is scratch for the kernel.
+func gt6Rows(src *[3][]float32, dst *[6][]float32, ptrs *rowPtrs) {
+	n, i := len(src[0]), 0
+	if k := n &^ 7; gt6Kernel != nil && k > 0 {
+		ptrs.set(src[:], dst[:], k)
+		gt6Kernel(&ptrs.src, &ptrs.dst, k)
+		i = k
+	}
+	for ; i < n; i++ {
+		dst[0][i], dst[1][i], dst[2][i], dst[3][i], dst[4][i], dst[5][i] = gt6(src[0][i], src[1][i], src[2][i])
+	}
+}
 
 // rowPtrs holds the array pointers for bt6Kernel and at6Kernel. Arrays
 // handed to a function value escape to the heap, so each transform makes
@@ -431,20 +480,6 @@ func at6Rows(src *[6][]float32, dst *[4][]float32, ptrs *rowPtrs) {
 	}
 	for ; i < n; i++ {
 		dst[0][i], dst[1][i], dst[2][i], dst[3][i] = at6(src[0][i], src[1][i], src[2][i], src[3][i], src[4][i], src[5][i])
-	}
-}
-
-// winogradKernelTile computes u = G g G^T for the 3x3 kernel g (row-major):
-// G applied to the columns of g, then to the rows of the result.
-func winogradKernelTile(g *[9]float32, u *[36]float32) {
-	var t [18]float32 // G g, 6x3
-	for j := range 3 {
-		t[j], t[3+j], t[6+j], t[9+j], t[12+j], t[15+j] = gt6(g[j], g[3+j], g[6+j])
-	}
-	for i := range 6 {
-		r := t[3*i : 3*i+3]
-		ui := u[6*i : 6*i+6]
-		ui[0], ui[1], ui[2], ui[3], ui[4], ui[5] = gt6(r[0], r[1], r[2])
 	}
 }
 

@@ -155,3 +155,74 @@ at6Loop:
 	JNZ  at6Loop
 	VZEROUPPER
 	RET
+
+// func gt6AVX2(src, dst *[6]*float32, n int)
+//
+// (dst[0][i], ..., dst[5][i]) = G (src[0][i], src[1][i], src[2][i]) for
+// i < n, with the float32 constants of gt6:
+//
+//	u0 = g0/4            u3 = q + r,  u4 = q - r,  with s = g0 + g2,
+//	u1 = (s + g1)(-1/6)  q = g0/24 + g2/6, r = g1/12
+//	u2 = (s - g1)(-1/6)  u5 = g2
+TEXT ·gt6AVX2(SB), NOSPLIT, $0-24
+	MOVQ         src+0(FP), AX
+	MOVQ         dst+8(FP), BX
+	MOVQ         n+16(FP), CX
+	MOVQ         0(AX), R8
+	MOVQ         8(AX), R9
+	MOVQ         16(AX), R10
+	MOVL         $0x3e800000, DX // 1/4
+	VMOVD        DX, X11
+	VBROADCASTSS X11, Y11
+	MOVL         $0xbe2aaaab, DX // -1/6
+	VMOVD        DX, X12
+	VBROADCASTSS X12, Y12
+	MOVL         $0x3d2aaaab, DX // 1/24
+	VMOVD        DX, X13
+	VBROADCASTSS X13, Y13
+	MOVL         $0x3e2aaaab, DX // 1/6
+	VMOVD        DX, X14
+	VBROADCASTSS X14, Y14
+	MOVL         $0x3daaaaab, DX // 1/12
+	VMOVD        DX, X15
+	VBROADCASTSS X15, Y15
+	XORQ         SI, SI
+
+gt6Loop:
+	VMOVUPS (R8)(SI*1), Y0
+	VMOVUPS (R9)(SI*1), Y1
+	VMOVUPS (R10)(SI*1), Y2
+
+	VMULPS  Y11, Y0, Y6 // u0
+	MOVQ    0(BX), DX
+	VMOVUPS Y6, (DX)(SI*1)
+
+	VADDPS  Y2, Y0, Y3  // s
+	VADDPS  Y1, Y3, Y6
+	VMULPS  Y12, Y6, Y6 // u1
+	MOVQ    8(BX), DX
+	VMOVUPS Y6, (DX)(SI*1)
+	VSUBPS  Y1, Y3, Y6
+	VMULPS  Y12, Y6, Y6 // u2
+	MOVQ    16(BX), DX
+	VMOVUPS Y6, (DX)(SI*1)
+
+	VMULPS  Y13, Y0, Y4 // g0/24
+	VMULPS  Y14, Y2, Y5
+	VADDPS  Y5, Y4, Y4  // q
+	VMULPS  Y15, Y1, Y5 // r
+	VADDPS  Y5, Y4, Y6  // u3
+	MOVQ    24(BX), DX
+	VMOVUPS Y6, (DX)(SI*1)
+	VSUBPS  Y5, Y4, Y6  // u4
+	MOVQ    32(BX), DX
+	VMOVUPS Y6, (DX)(SI*1)
+
+	MOVQ    40(BX), DX  // u5 = g2
+	VMOVUPS Y2, (DX)(SI*1)
+
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JNZ  gt6Loop
+	VZEROUPPER
+	RET

@@ -165,6 +165,20 @@ func TestWinogradOff(t *testing.T) {
 	}
 }
 
+// winogradKernelTile computes, in the test, u = G g G^T for the 3x3 kernel g (row-major):
+// G applied to the columns of g, then to the rows of the result.
+func winogradKernelTile(g *[9]float32, u *[36]float32) {
+	var t [18]float32 // G g, 6x3
+	for j := range 3 {
+		t[j], t[3+j], t[6+j], t[9+j], t[12+j], t[15+j] = gt6(g[j], g[3+j], g[6+j])
+	}
+	for i := range 6 {
+		r := t[3*i : 3*i+3]
+		ui := u[6*i : 6*i+6]
+		ui[0], ui[1], ui[2], ui[3], ui[4], ui[5] = gt6(r[0], r[1], r[2])
+	}
+}
+
 // winogradDataTile computes, in the test, v = B^T d B for the 6x6 tile d (row-major):
 // B^T applied to the columns of d, then to the rows of the result.
 func winogradDataTile(d, v *[36]float32) {
@@ -194,9 +208,9 @@ func winogradOutputTile(m *[36]float32, y *[16]float32) {
 	}
 }
 
-// TestWinogradRows checks that bt6Rows and at6Rows, assembly or not, give
-// the bits of bt6 and at6 element by element, on lengths with and without
-// a tail.
+// TestWinogradRows checks that bt6Rows, at6Rows and gt6Rows, assembly or
+// not, give the bits of bt6, at6 and gt6 element by element, on lengths
+// with and without a tail.
 func TestWinogradRows(t *testing.T) {
 	r := newRand(12)
 	for _, n := range []int{3, 8, 19} {
@@ -210,11 +224,21 @@ func TestWinogradRows(t *testing.T) {
 		}
 		bt6Rows(&src, &dst6, new(rowPtrs))
 		at6Rows(&src, &dst4, new(rowPtrs))
+		var gt [6][]float32
+		for j := range gt {
+			gt[j] = make([]float32, n)
+		}
+		gt6Rows(&[3][]float32{src[0], src[1], src[2]}, &gt, new(rowPtrs))
 		for i := range n {
 			var b [6]float32
 			var a [4]float32
 			b[0], b[1], b[2], b[3], b[4], b[5] = bt6(src[0][i], src[1][i], src[2][i], src[3][i], src[4][i], src[5][i])
 			a[0], a[1], a[2], a[3] = at6(src[0][i], src[1][i], src[2][i], src[3][i], src[4][i], src[5][i])
+			var g [6]float32
+			g[0], g[1], g[2], g[3], g[4], g[5] = gt6(src[0][i], src[1][i], src[2][i])
+			for j := range g {
+				require.Equal(t, g[j], gt[j][i], "n=%d: gt6 row %d, element %d", n, j, i)
+			}
 			for j := range b {
 				require.Equal(t, b[j], dst6[j][i], "n=%d: bt6 row %d, element %d", n, j, i)
 			}
