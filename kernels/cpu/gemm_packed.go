@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"cmp"
 	"unsafe"
 
 	"github.com/semgan/semgan/kernels"
@@ -123,6 +124,23 @@ type packedProduct struct {
 	// need not round: the path rounds, and applies alpha to each tile.
 	pairs bool
 	alpha float32
+	// kc is the depth of the blocks of k, packKC where 0. The products of
+	// dense matrices take denseKC().
+	kc int
+}
+
+// denseKC returns the depth of k blocks in products of dense matrices.
+// Each block of k reads and writes all of C once, and in large products C
+// does not stay in cache, so deeper blocks move less of it: with the
+// AVX-512 kernels, 1024 took 4% less time than packKC for SGEMM 2048 and
+// 4096 (go run ./examples/bench -cases '^sgemm_(2048|4096)$', AMD EPYC;
+// docs/benchmarks.md). Elsewhere, unmeasured, it stays packKC. The
+// convolutions keep packKC, by which their Winograd panels are laid out.
+func denseKC() int {
+	if microKernelWide != nil {
+		return 1024
+	}
+	return packKC
 }
 
 // run computes C += op(A)*op(B) (C = op(A)*op(B) with overwrite) into c
@@ -131,12 +149,13 @@ type packedProduct struct {
 // goroutines, and then the rows of C are split between them, each packing
 // its own blocks of op(A).
 func (g *packedProduct) run(c []float32, ldc, w int) {
-	bBuf := getScratch(packKC * min(packNC, roundUp(g.n, packNR)))
+	kc := cmp.Or(g.kc, packKC)
+	bBuf := getScratch(kc * min(packNC, roundUp(g.n, packNR)))
 	defer putScratch(bBuf)
 	bp := *bBuf
 	var bpw []uint32 // B pair panels (pairs), up to a zero panel more
 	if g.pairs {
-		bwBuf := getScratch(len(bp)/2 + packNR*packKC/2)
+		bwBuf := getScratch(len(bp)/2 + packNR*kc/2)
 		defer putScratch(bwBuf)
 		bpw = words(*bwBuf)
 	}
@@ -145,8 +164,8 @@ func (g *packedProduct) run(c []float32, ldc, w int) {
 	for j0 := 0; j0 < g.n; j0 += packNC {
 		nb := min(packNC, g.n-j0)
 		colPanels := (nb + packNR - 1) / packNR
-		for p0 := 0; p0 < g.k; p0 += packKC {
-			kb := min(packKC, g.k-p0)
+		for p0 := 0; p0 < g.k; p0 += kc {
+			kb := min(kc, g.k-p0)
 			parallelChunks(colPanels, min(w, colPanels), func(_, lo, hi int) {
 				g.packB(p0, j0+lo*packNR, kb, min(hi*packNR, nb)-lo*packNR, bp[lo*packNR*kb:])
 				if !g.pairs {
@@ -257,7 +276,7 @@ func gemmPacked(prec kernels.Precision, transA, transB bool, m, n, k int, alpha 
 	if pairs { // the BF16 path rounds, and applies alpha to each tile
 		packPrec, packAlpha = kernels.FP32, 1
 	}
-	g := packedProduct{m: m, n: n, k: k, overwrite: beta == 0, prec: prec, pairs: pairs, alpha: alpha,
+	g := packedProduct{m: m, n: n, k: k, overwrite: beta == 0, prec: prec, pairs: pairs, alpha: alpha, kc: denseKC(),
 		packA: func(i0, p0, mb, kb int, dst []float32) {
 			packA(packPrec, transA, packAlpha, a, lda, i0, p0, mb, kb, dst)
 		},

@@ -124,7 +124,8 @@ func onEveryGemmPath(t *testing.T, f func(t *testing.T)) {
 
 func TestGemmTransposesAndSizes(t *testing.T) {
 	// Sweep each dimension from 1 to 70 with the others odd, then cross the
-	// block sizes of both paths (gemmKC, gemmNC; packMC, packKC, packNC).
+	// block sizes of both paths (gemmKC, gemmNC; packMC, packKC or
+	// denseKC(), packNC).
 	type mnk struct{ m, n, k int }
 	var shapes []mnk
 	for s := 1; s <= 70; s++ {
@@ -133,7 +134,7 @@ func TestGemmTransposesAndSizes(t *testing.T) {
 	shapes = append(shapes, mnk{5, 3, gemmKC + 1}, mnk{9, 7, 2*gemmKC + 3}, mnk{6, gemmNC + 9, 11},
 		mnk{33, gemmNC + 1, gemmKC + 5}, mnk{1, 1, 1}, mnk{67, 1, 3}, mnk{1, 70, 70},
 		mnk{packMC + 7, 35, 9}, mnk{2*packMC + 1, 17, packKC + 3}, mnk{13, packNC + 17, 5},
-		mnk{packMC + 1, packNC + 1, packKC + 1})
+		mnk{packMC + 1, packNC + 1, packKC + 1}, mnk{2*packMC + 5, 40, denseKC() + 3})
 	onEveryGemmPath(t, func(t *testing.T) {
 		for _, ta := range []bool{false, true} {
 			for _, tb := range []bool{false, true} {
