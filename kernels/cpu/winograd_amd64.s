@@ -2,6 +2,16 @@
 
 #include "textflag.h"
 
+// SOURCES6 loads the six pointers of the table at AX into R8-R13.
+#define SOURCES6 MOVQ 0(AX), R8; MOVQ 8(AX), R9; MOVQ 16(AX), R10; MOVQ 24(AX), R11; MOVQ 32(AX), R12; MOVQ 40(AX), R13
+
+// LOAD6 loads eight floats at byte offset SI of each of R8-R13 into Y0-Y5.
+#define LOAD6 VMOVUPS (R8)(SI*1), Y0; VMOVUPS (R9)(SI*1), Y1; VMOVUPS (R10)(SI*1), Y2; VMOVUPS (R11)(SI*1), Y3; VMOVUPS (R12)(SI*1), Y4; VMOVUPS (R13)(SI*1), Y5
+
+// BROADCAST sets every lane of y (whose low lane is x) to the float32
+// with the given bits, through DX.
+#define BROADCAST(bits, x, y) MOVL bits, DX; VMOVD DX, x; VBROADCASTSS x, y
+
 // The Winograd transforms' one-dimensional steps (bt6 and at6 in
 // winograd.go) over arrays, eight elements at a time, each operation
 // rounded as the Go functions round it (no fused multiply-adds), so that
@@ -20,30 +30,14 @@ TEXT ·bt6AVX2(SB), NOSPLIT, $0-24
 	MOVQ         src+0(FP), AX
 	MOVQ         dst+8(FP), BX
 	MOVQ         n+16(FP), CX
-	MOVQ         0(AX), R8
-	MOVQ         8(AX), R9
-	MOVQ         16(AX), R10
-	MOVQ         24(AX), R11
-	MOVQ         32(AX), R12
-	MOVQ         40(AX), R13
-	MOVL         $0x40800000, DX // 4.0
-	VMOVD        DX, X13
-	VBROADCASTSS X13, Y13
-	MOVL         $0x40a00000, DX // 5.0
-	VMOVD        DX, X14
-	VBROADCASTSS X14, Y14
-	MOVL         $0x40000000, DX // 2.0
-	VMOVD        DX, X15
-	VBROADCASTSS X15, Y15
+	SOURCES6
+	BROADCAST($0x40800000, X13, Y13) // 4.0
+	BROADCAST($0x40a00000, X14, Y14) // 5.0
+	BROADCAST($0x40000000, X15, Y15) // 2.0
 	XORQ         SI, SI
 
 bt6Loop:
-	VMOVUPS (R8)(SI*1), Y0
-	VMOVUPS (R9)(SI*1), Y1
-	VMOVUPS (R10)(SI*1), Y2
-	VMOVUPS (R11)(SI*1), Y3
-	VMOVUPS (R12)(SI*1), Y4
-	VMOVUPS (R13)(SI*1), Y5
+	LOAD6
 
 	VMULPS  Y13, Y0, Y6 // 4d0
 	VMULPS  Y14, Y2, Y7 // 5d2
@@ -99,30 +93,14 @@ TEXT ·at6AVX2(SB), NOSPLIT, $0-24
 	MOVQ         src+0(FP), AX
 	MOVQ         dst+8(FP), BX
 	MOVQ         n+16(FP), CX
-	MOVQ         0(AX), R8
-	MOVQ         8(AX), R9
-	MOVQ         16(AX), R10
-	MOVQ         24(AX), R11
-	MOVQ         32(AX), R12
-	MOVQ         40(AX), R13
-	MOVL         $0x40000000, DX // 2.0
-	VMOVD        DX, X13
-	VBROADCASTSS X13, Y13
-	MOVL         $0x40800000, DX // 4.0
-	VMOVD        DX, X14
-	VBROADCASTSS X14, Y14
-	MOVL         $0x41000000, DX // 8.0
-	VMOVD        DX, X15
-	VBROADCASTSS X15, Y15
+	SOURCES6
+	BROADCAST($0x40000000, X13, Y13) // 2.0
+	BROADCAST($0x40800000, X14, Y14) // 4.0
+	BROADCAST($0x41000000, X15, Y15) // 8.0
 	XORQ         SI, SI
 
 at6Loop:
-	VMOVUPS (R8)(SI*1), Y0
-	VMOVUPS (R9)(SI*1), Y1
-	VMOVUPS (R10)(SI*1), Y2
-	VMOVUPS (R11)(SI*1), Y3
-	VMOVUPS (R12)(SI*1), Y4
-	VMOVUPS (R13)(SI*1), Y5
+	LOAD6
 
 	VADDPS Y2, Y1, Y6 // a
 	VSUBPS Y2, Y1, Y7 // b
@@ -171,21 +149,11 @@ TEXT ·gt6AVX2(SB), NOSPLIT, $0-24
 	MOVQ         0(AX), R8
 	MOVQ         8(AX), R9
 	MOVQ         16(AX), R10
-	MOVL         $0x3e800000, DX // 1/4
-	VMOVD        DX, X11
-	VBROADCASTSS X11, Y11
-	MOVL         $0xbe2aaaab, DX // -1/6
-	VMOVD        DX, X12
-	VBROADCASTSS X12, Y12
-	MOVL         $0x3d2aaaab, DX // 1/24
-	VMOVD        DX, X13
-	VBROADCASTSS X13, Y13
-	MOVL         $0x3e2aaaab, DX // 1/6
-	VMOVD        DX, X14
-	VBROADCASTSS X14, Y14
-	MOVL         $0x3daaaaab, DX // 1/12
-	VMOVD        DX, X15
-	VBROADCASTSS X15, Y15
+	BROADCAST($0x3e800000, X11, Y11) // 1/4
+	BROADCAST($0xbe2aaaab, X12, Y12) // -1/6
+	BROADCAST($0x3d2aaaab, X13, Y13) // 1/24
+	BROADCAST($0x3e2aaaab, X14, Y14) // 1/6
+	BROADCAST($0x3daaaaab, X15, Y15) // 1/12
 	XORQ         SI, SI
 
 gt6Loop:
