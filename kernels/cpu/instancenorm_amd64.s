@@ -2,6 +2,10 @@
 
 #include "textflag.h"
 
+// HSUM adds the four doubles of y into the low lane of x (y's lower
+// half), using t (another X register) as scratch.
+#define HSUM(y, x, t) VEXTRACTF128 $1, y, t; VADDPD t, x, x; VUNPCKHPD x, x, t; VADDSD t, x, x
+
 // The instance norm's plane passes in float64, four doubles per Y register
 // converted from four floats. Each kernel takes n, a positive multiple of
 // 16, and keeps four partial sums (or four independent rows) in flight, so
@@ -34,10 +38,7 @@ sumLoop:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPD       X1, X0, X0
-	VUNPCKHPD    X0, X0, X1
-	VADDSD       X1, X0, X0
+	HSUM(Y0, X0, X1)
 	MOVSD        X0, ret+16(FP)
 	VZEROUPPER
 	RET
@@ -74,10 +75,7 @@ sqLoop:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       Y3, Y2, Y2
 	VADDPD       Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPD       X1, X0, X0
-	VUNPCKHPD    X0, X0, X1
-	VADDSD       X1, X0, X0
+	HSUM(Y0, X0, X1)
 	MOVSD        X0, ret+24(FP)
 	VZEROUPPER
 	RET
@@ -156,16 +154,10 @@ dyLoop:
 	JNZ         dyLoop
 
 	VADDPD       Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPD       X1, X0, X0
-	VUNPCKHPD    X0, X0, X1
-	VADDSD       X1, X0, X0
+	HSUM(Y0, X0, X1)
 	MOVSD        X0, sd+32(FP)
 	VADDPD       Y3, Y2, Y2
-	VEXTRACTF128 $1, Y2, X3
-	VADDPD       X3, X2, X2
-	VUNPCKHPD    X2, X2, X3
-	VADDSD       X3, X2, X2
+	HSUM(Y2, X2, X3)
 	MOVSD        X2, sdx+40(FP)
 	VZEROUPPER
 	RET
