@@ -115,12 +115,12 @@ func winogradConv(p kernels.ConvParams, x, w []float32, flip bool, bias, y []flo
 		defer putScratch(vBuf)
 		defer putScratch(mBuf)
 		v, m := *vBuf, *mBuf
-		org := winogradOrigins(p, t0, nb)
-		winogradInput(p, x, org, v, vs)
+		runs := tileRuns(p, t0, nb)
+		winogradInput(p, x, runs, nb, v, vs)
 		for xi := range 36 {
 			winogradProduct(l, u[xi*l.size:(xi+1)*l.size], v[xi*vs:xi*vs+p.InC*nb], nb, m[xi*ms:xi*ms+p.OutC*nb])
 		}
-		winogradOutput(p, m, ms, org, bias, y, accumulate)
+		winogradOutput(p, m, ms, runs, nb, bias, y, accumulate)
 	})
 }
 
@@ -254,30 +254,34 @@ func winogradProduct(l winoLayout, u, v []float32, nb int, m []float32) {
 // map to the same cache set (as they would at a multiple of 4 KiB apart).
 func winoStride(n int) int { return roundUp(n, 16) + 16 }
 
-// tileOrigin is where an output tile lies: its image n and its top left
-// output pixel (oh, ow); its input tile starts at (oh-PadH, ow-PadW).
-type tileOrigin struct{ n, oh, ow int }
+// tileRun is a run of a block's tiles in one image and tile row: tiles
+// [i0, i1) of the block, 4 output columns apart, the first with its top
+// left output pixel at (oh, ow) of image n; their input tiles start at
+// (oh-PadH, ow-PadW).
+type tileRun struct{ n, oh, ow, i0, i1 int }
 
-// winogradOrigins returns the origins of tiles [t0, t0+nb), tiles
-// numbered image by image, row by row.
-func winogradOrigins(p kernels.ConvParams, t0, nb int) []tileOrigin {
+// tileRuns returns the runs of tiles [t0, t0+nb), tiles numbered image by
+// image, row by row.
+func tileRuns(p kernels.ConvParams, t0, nb int) []tileRun {
 	tw := ceilDiv(p.OutW(), 4)
 	perImage := ceilDiv(p.OutH(), 4) * tw
-	org := make([]tileOrigin, nb)
-	for i := range org {
-		n, t := (t0+i)/perImage, (t0+i)%perImage
-		org[i] = tileOrigin{n, t / tw * 4, t % tw * 4}
+	var runs []tileRun
+	for i0 := 0; i0 < nb; {
+		n, t := (t0+i0)/perImage, (t0+i0)%perImage
+		i1 := min(nb, i0+tw-t%tw) // to the end of the tile row
+		runs = append(runs, tileRun{n, t / tw * 4, t % tw * 4, i0, i1})
+		i0 = i1
 	}
-	return org
+	return runs
 }
 
-// winogradInput writes V = B^T d B for every input channel c and tile of
-// org into v: V[ξ][c][i] at v[ξ*vs + c*nb + i] for the i-th tile. Channel
+// winogradInput writes V = B^T d B for every input channel c and each of
+// the nb tiles of runs into v: V[ξ][c][i] at v[ξ*vs + c*nb + i] for the
+// i-th tile. Channel
 // by channel, the tiles are gathered into 36 arrays over the tiles (d[k]
 // holds element k of every tile), so that both passes of the transform
 // run over whole arrays (bt6Rows), the second straight into v.
-func winogradInput(p kernels.ConvParams, x []float32, org []tileOrigin, v []float32, vs int) {
-	nb := len(org)
+func winogradInput(p kernels.ConvParams, x []float32, runs []tileRun, nb int, v []float32, vs int) {
 	dBuf, tBuf := getScratch(36*nb), getScratch(36*nb)
 	defer putScratch(dBuf)
 	defer putScratch(tBuf)
@@ -285,7 +289,7 @@ func winogradInput(p kernels.ConvParams, x []float32, org []tileOrigin, v []floa
 	ptrs := new(rowPtrs)
 	row := func(a []float32, k int) []float32 { return a[k*nb : (k+1)*nb] }
 	for c := range p.InC {
-		gatherTiles(p, x, c, org, d)
+		gatherTiles(p, x, c, runs, nb, d)
 		// B^T d: column j of every tile from its six rows.
 		for j := range 6 {
 			bt6Rows(&[6][]float32{row(d, j), row(d, 6+j), row(d, 12+j), row(d, 18+j), row(d, 24+j), row(d, 30+j)},
@@ -301,30 +305,23 @@ func winogradInput(p kernels.ConvParams, x []float32, org []tileOrigin, v []floa
 	}
 }
 
-// gatherTiles copies the 6x6 input tiles of channel c under the output
-// tiles of org into d, 0 outside the image: element k (row-major) of the
-// i-th tile at d[k*len(org) + i]. Tiles of one image and tile row follow
-// each other 4 columns apart, so each of their rows is copied as runs of
-// every fourth value of a row of x.
-func gatherTiles(p kernels.ConvParams, x []float32, c int, org []tileOrigin, d []float32) {
-	nb := len(org)
-	for i0 := 0; i0 < nb; {
-		o := org[i0]
-		i1 := i0 + 1 // tiles [i0, i1) share an image and a tile row
-		for i1 < nb && org[i1].n == o.n && org[i1].oh == o.oh {
-			i1++
-		}
-		plane := x[(o.n*p.InC+c)*p.InH*p.InW : (o.n*p.InC+c+1)*p.InH*p.InW]
+// gatherTiles copies the 6x6 input tiles of channel c under the nb
+// output tiles of runs into d, 0 outside the image: element k (row-major)
+// of the i-th tile at d[k*nb + i]. The tiles of a run lie 4 columns
+// apart, so each of their rows is every fourth value of a row of x.
+func gatherTiles(p kernels.ConvParams, x []float32, c int, runs []tileRun, nb int, d []float32) {
+	for _, run := range runs {
+		plane := x[(run.n*p.InC+c)*p.InH*p.InW : (run.n*p.InC+c+1)*p.InH*p.InW]
 		for r := range 6 {
-			ih := o.oh - p.PadH + r
+			ih := run.oh - p.PadH + r
 			for q := range 6 {
-				dq := d[(6*r+q)*nb+i0 : (6*r+q)*nb+i1]
+				dq := d[(6*r+q)*nb+run.i0 : (6*r+q)*nb+run.i1]
 				if ih < 0 || ih >= p.InH {
 					clear(dq)
 					continue
 				}
 				xr := plane[ih*p.InW : (ih+1)*p.InW]
-				col := o.ow - p.PadW + q
+				col := run.ow - p.PadW + q
 				for j := range dq {
 					if uint(col) < uint(len(xr)) {
 						dq[j] = xr[col]
@@ -335,17 +332,16 @@ func gatherTiles(p kernels.ConvParams, x []float32, c int, org []tileOrigin, d [
 				}
 			}
 		}
-		i0 = i1
 	}
 }
 
-// winogradOutput computes Y = A^T M A for every output channel o and tile
-// of org, M[ξ][o][i] at m[ξ*ms + o*nb + i] for the i-th tile, and writes
+// winogradOutput computes Y = A^T M A for every output channel o and each
+// of the nb tiles of runs, M[ξ][o][i] at m[ξ*ms + o*nb + i] for the i-th
+// tile, and writes
 // Y + bias[o] (bias may be nil) into the tile's pixels of y that lie inside
 // the image, or adds Y there when accumulate is set. Both passes of the
 // transform run over the tiles' arrays (at6Rows), as in winogradInput.
-func winogradOutput(p kernels.ConvParams, m []float32, ms int, org []tileOrigin, bias, y []float32, accumulate bool) {
-	nb := len(org)
+func winogradOutput(p kernels.ConvParams, m []float32, ms int, runs []tileRun, nb int, bias, y []float32, accumulate bool) {
 	tBuf, yBuf := getScratch(24*nb), getScratch(16*nb)
 	defer putScratch(tBuf)
 	defer putScratch(yBuf)
@@ -369,30 +365,25 @@ func winogradOutput(p kernels.ConvParams, m []float32, ms int, org []tileOrigin,
 		if bias != nil {
 			b = bias[o]
 		}
-		scatterTiles(p, o, org, yt, b, y, accumulate)
+		scatterTiles(p, o, runs, nb, yt, b, y, accumulate)
 	}
 }
 
-// scatterTiles writes the 4x4 output tiles of channel o held in yt
-// (element k (row-major) of the i-th tile at yt[k*len(org) + i]), plus b,
-// into their pixels of y that lie inside the image, or adds them there
-// (without b) when accumulate is set. As in gatherTiles, tiles of one
-// image and tile row go out as runs of every fourth value of a row of y.
-func scatterTiles(p kernels.ConvParams, o int, org []tileOrigin, yt []float32, b float32, y []float32, accumulate bool) {
-	nb := len(org)
+// scatterTiles writes the 4x4 output tiles of channel o of the nb tiles
+// of runs, held in yt (element k (row-major) of the i-th tile at
+// yt[k*nb + i]), plus b, into their pixels of y that lie inside the image,
+// or adds them there (without b) when accumulate is set. As in
+// gatherTiles, each row of a run's tiles is every fourth value of a row
+// of y.
+func scatterTiles(p kernels.ConvParams, o int, runs []tileRun, nb int, yt []float32, b float32, y []float32, accumulate bool) {
 	outH, outW := p.OutH(), p.OutW()
-	for i0 := 0; i0 < nb; {
-		to := org[i0]
-		i1 := i0 + 1
-		for i1 < nb && org[i1].n == to.n && org[i1].oh == to.oh {
-			i1++
-		}
-		plane := y[(to.n*p.OutC+o)*outH*outW : (to.n*p.OutC+o+1)*outH*outW]
-		for r := range min(4, outH-to.oh) {
-			yr := plane[(to.oh+r)*outW : (to.oh+r+1)*outW]
+	for _, run := range runs {
+		plane := y[(run.n*p.OutC+o)*outH*outW : (run.n*p.OutC+o+1)*outH*outW]
+		for r := range min(4, outH-run.oh) {
+			yr := plane[(run.oh+r)*outW : (run.oh+r+1)*outW]
 			for q := range 4 {
-				src := yt[(4*r+q)*nb+i0 : (4*r+q)*nb+i1]
-				col := to.ow + q
+				src := yt[(4*r+q)*nb+run.i0 : (4*r+q)*nb+run.i1]
+				col := run.ow + q
 				for _, val := range src {
 					if uint(col) >= uint(len(yr)) {
 						break // the last tile of the row reaches past the image
@@ -406,7 +397,6 @@ func scatterTiles(p kernels.ConvParams, o int, org []tileOrigin, yt []float32, b
 				}
 			}
 		}
-		i0 = i1
 	}
 }
 
