@@ -119,15 +119,6 @@ var (
 	affine2Acc64Kernel func(dy, x, dx *float32, n int, a, b, c float64)
 )
 
-// kernelLen returns how many leading elements of an n-element pass go to
-// a kernel: the whole blocks of 16, none without the kernel.
-func kernelLen(has bool, n int) int {
-	if !has {
-		return 0
-	}
-	return n &^ 15
-}
-
 // sum64 returns the sum of x in float64.
 func sum64(x []float32) float64 {
 	var s0, s1, s2, s3 float64

@@ -15,6 +15,17 @@ var (
 	dealRowKernel    func(src *float32, dst *float32, ldd int, panels int)
 )
 
+// kernelLen returns how many leading elements of an n-element pass go to
+// an assembly kernel that takes blocks of 16 (instance norm, the
+// activations, the attention's softmax backward): the whole blocks, none
+// without the kernel; Go does the rest.
+func kernelLen(has bool, n int) int {
+	if !has {
+		return 0
+	}
+	return n &^ 15
+}
+
 // dealRow copies src[16q : 16q+16] to dst[q*ldd : q*ldd+16] for
 // q < panels.
 func dealRow(src, dst []float32, ldd, panels int) {
