@@ -11,6 +11,7 @@
 #     scripts/bench-compare.sh 'sgemm|conv' 9       # a selection, 9 rounds
 #     WARMUP=0 scripts/bench-compare.sh '^train_iter_256_paper_up2$' 1
 #     PRECISION=bf16 scripts/bench-compare.sh 'sgemm_2048|conv3x3' 5
+#     ISA=avx2 scripts/bench-compare.sh 'sgemm|conv' 5  # AVX2 code on both sides
 #
 # CASES_REGEXP selects cases by name (default: all; the list comes from
 # `examples/bench -list`, so it is Go regexp syntax; PyTorch gets each name
@@ -35,6 +36,10 @@
 # Environment:
 #   PRECISION=fp32        bf16: examples/bench -precision bf16 against PyTorch
 #                         under bf16 autocast (bench_torch.py --precision bf16)
+#   ISA=all               avx2: both sides limited to their AVX2 and FMA code,
+#                         semgan by SEMGAN_CPU_KERNELS=avx2 and PyTorch by
+#                         bench_torch.py --isa avx2 (ATen, oneDNN, OpenBLAS): the
+#                         AVX2 comparison, run on a host that has AVX-512
 #   WARMUP=1              untimed repetitions per process before the timed one
 #   PYTHON=/usr/bin/python3
 #   GO_ARGS=              extra flags for examples/bench (e.g. -device cpu)
@@ -52,6 +57,7 @@ reps=${2:-5}
 warmup=${WARMUP:-1}
 python=${PYTHON:-/usr/bin/python3}
 precision=${PRECISION:-fp32}
+isa=${ISA:-all}
 read -r -a go_args <<<"${GO_ARGS:-}"
 read -r -a torch_args <<<"${TORCH_ARGS:-}"
 
@@ -60,11 +66,20 @@ case $precision in fp32 | bf16) ;; *)
 	exit 2
 	;;
 esac
+case $isa in all | avx2) ;; *)
+	echo "bench-compare: ISA must be all or avx2, not '$isa'" >&2
+	exit 2
+	;;
+esac
 case $reps in '' | *[!0-9]* | 0)
 	echo "bench-compare: REPS must be a positive integer, not '$reps'" >&2
 	exit 2
 	;;
 esac
+
+# SEMGAN_CPU_KERNELS for the Go side: the caller's, unless ISA limits it.
+go_kernels=${SEMGAN_CPU_KERNELS:-all}
+if [ "$isa" = avx2 ]; then go_kernels=avx2; fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/bench-compare.XXXXXX")}
@@ -93,9 +108,9 @@ run() {
 	local side=$1 name=$2 round=$3 json=$out/$1.$2.$3.json log=$out/$1.$2.$3.log
 	local cmd
 	if [ "$side" = go ]; then
-		cmd=("$bin" -cases "^${name}\$" -reps 1 -warmup "$warmup" -precision "$precision" -json "$json" ${go_args[@]+"${go_args[@]}"})
+		cmd=(env SEMGAN_CPU_KERNELS="$go_kernels" "$bin" -cases "^${name}\$" -reps 1 -warmup "$warmup" -precision "$precision" -json "$json" ${go_args[@]+"${go_args[@]}"})
 	else
-		cmd=("$python" "$root/scripts/bench_torch.py" -cases "^${name}\$" -reps 1 -warmup "$warmup" -precision "$precision" -json "$json" ${torch_args[@]+"${torch_args[@]}"})
+		cmd=("$python" "$root/scripts/bench_torch.py" -cases "^${name}\$" -reps 1 -warmup "$warmup" -precision "$precision" -isa "$isa" -json "$json" ${torch_args[@]+"${torch_args[@]}"})
 	fi
 	local rc=0
 	(
@@ -111,7 +126,7 @@ run() {
 	return 0
 }
 
-echo "cases: ${names[*]}; products in $precision; $reps rounds, warm-up $warmup; memory limit $((limit_kb / 1024)) MiB per run; files in $out" >&2
+echo "cases: ${names[*]}; products in $precision; kernels: $isa on both sides; $reps rounds, warm-up $warmup; memory limit $((limit_kb / 1024)) MiB per run; files in $out" >&2
 for name in "${names[@]}"; do
 	go_ok=1 torch_ok=1
 	for round in $(seq 1 "$reps"); do

@@ -21,6 +21,12 @@ which makes PyTorch look slower than it is. So unless --keep-openblas-env
 the script runs itself again without them before importing torch, and it
 prints the OpenBLAS core it runs and the CPU's vector extensions.
 
+--isa avx2 limits PyTorch to the AVX2 kernels of all three libraries it
+runs (ATEN_CPU_CAPABILITY=avx2, DNNL_MAX_CPU_ISA=AVX2,
+OPENBLAS_CORETYPE=Haswell), set the same way before torch loads: the
+counterpart of semgan's SEMGAN_CPU_KERNELS=avx2, for comparing the AVX2
+code of both on a host that has AVX-512.
+
 --precision bf16 runs every timed repetition (and the warm-up) under
 torch.autocast("cpu", dtype=torch.bfloat16): PyTorch's mixed precision on
 the CPU, whose matmul and convolutions take bfloat16 copies of their
@@ -57,10 +63,30 @@ import sys
 import tempfile
 import time
 
-# Before torch loads OpenBLAS: drop the variables that force its kernel.
-_FORCED = [v for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if v in os.environ]
-if _FORCED and "--keep-openblas-env" not in sys.argv:
-    _env = {k: v for k, v in os.environ.items() if k not in _FORCED}
+# --isa avx2 limits every library under torch to AVX2 and FMA: ATen's own
+# kernels, oneDNN's (convolutions) and OpenBLAS's (matmul). Each reads its
+# variable once, when it loads.
+ISA_LIMITS = {"avx2": {"ATEN_CPU_CAPABILITY": "avx2", "DNNL_MAX_CPU_ISA": "AVX2", "OPENBLAS_CORETYPE": "Haswell"}}
+
+
+def _wanted_env(argv):
+    """The environment torch must load in, for these arguments: without
+    OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (unless --keep-openblas-env),
+    with the limits of --isa."""
+    env = dict(os.environ)
+    if "--keep-openblas-env" not in argv:
+        env.pop("OPENBLAS_CORETYPE", None)
+        env.pop("OPENBLAS_L2_SIZE", None)
+    isa = [a.split("=", 1)[1] for a in argv if a.startswith(("--isa=", "-isa="))]
+    isa += [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("--isa", "-isa")]
+    for name in isa:
+        env.update(ISA_LIMITS.get(name, {}))  # argparse rejects the others
+    return env
+
+
+# Before torch loads its libraries, run again in the environment they must see.
+_env = _wanted_env(sys.argv[1:])
+if _env != dict(os.environ):
     os.execve(sys.executable, [sys.executable] + sys.argv, _env)
 
 import torch
@@ -495,7 +521,13 @@ def host_line():
         pass
     env = ", ".join("%s=%s" % (v, os.environ[v]) for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
                     if v in os.environ) or "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset"
-    return "host: %s; %s; %s; %s" % (model, " ".join(ext) or "no AVX2", core, env)
+    limits = ", ".join("%s=%s" % (v, os.environ[v]) for v in ("ATEN_CPU_CAPABILITY", "DNNL_MAX_CPU_ISA")
+                       if v in os.environ)
+    aten = [l.split(":", 1)[1].strip() for l in torch.__config__.show().splitlines()
+            if "CPU capability usage" in l]
+    return "host: %s; %s; %s; %s; ATen kernels %s%s" % (
+        model, " ".join(ext) or "no AVX2", core, env, aten[0] if aten else "unknown",
+        "; " + limits if limits else "")
 
 
 def main(argv=None):
@@ -510,6 +542,9 @@ def main(argv=None):
     ap.add_argument("-list", "--list", action="store_true", help="list the cases and their FLOP counts, then exit")
     ap.add_argument("-precision", "--precision", choices=("fp32", "bf16"), default="fp32",
                     help="bf16: run the cases under torch.autocast(\"cpu\", dtype=torch.bfloat16)")
+    ap.add_argument("-isa", "--isa", choices=("all", "avx2"), default="all",
+                    help="avx2: limit ATen, oneDNN and OpenBLAS to their AVX2 kernels, to compare "
+                         "with semgan's SEMGAN_CPU_KERNELS=avx2 on a host that has AVX-512")
     ap.add_argument("--keep-openblas-env", action="store_true",
                     help="keep OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (by default the script drops them)")
     ap.add_argument("--no-flush-denormal", dest="flush_denormal", action="store_false",
