@@ -1,0 +1,101 @@
+#include "textflag.h"
+
+// func fmaLoopAVX512(n int), n > 0
+//
+// n passes of 24 independent multiply-adds Z(i) += Z24 * Z25: no loads,
+// no dependence between them shorter than a pass, so the loop runs at the
+// rate the FMA units allow. The values are not used.
+TEXT ·fmaLoopAVX512(SB), NOSPLIT, $0-8
+	MOVQ         n+0(FP), CX
+	VPXORD       Z24, Z24, Z24
+	VPXORD       Z25, Z25, Z25
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z13, Z13, Z13
+	VPXORD       Z14, Z14, Z14
+	VPXORD       Z15, Z15, Z15
+	VPXORD       Z16, Z16, Z16
+	VPXORD       Z17, Z17, Z17
+	VPXORD       Z18, Z18, Z18
+	VPXORD       Z19, Z19, Z19
+	VPXORD       Z20, Z20, Z20
+	VPXORD       Z21, Z21, Z21
+	VPXORD       Z22, Z22, Z22
+	VPXORD       Z23, Z23, Z23
+loop512:
+	VFMADD231PS  Z24, Z25, Z0
+	VFMADD231PS  Z24, Z25, Z1
+	VFMADD231PS  Z24, Z25, Z2
+	VFMADD231PS  Z24, Z25, Z3
+	VFMADD231PS  Z24, Z25, Z4
+	VFMADD231PS  Z24, Z25, Z5
+	VFMADD231PS  Z24, Z25, Z6
+	VFMADD231PS  Z24, Z25, Z7
+	VFMADD231PS  Z24, Z25, Z8
+	VFMADD231PS  Z24, Z25, Z9
+	VFMADD231PS  Z24, Z25, Z10
+	VFMADD231PS  Z24, Z25, Z11
+	VFMADD231PS  Z24, Z25, Z12
+	VFMADD231PS  Z24, Z25, Z13
+	VFMADD231PS  Z24, Z25, Z14
+	VFMADD231PS  Z24, Z25, Z15
+	VFMADD231PS  Z24, Z25, Z16
+	VFMADD231PS  Z24, Z25, Z17
+	VFMADD231PS  Z24, Z25, Z18
+	VFMADD231PS  Z24, Z25, Z19
+	VFMADD231PS  Z24, Z25, Z20
+	VFMADD231PS  Z24, Z25, Z21
+	VFMADD231PS  Z24, Z25, Z22
+	VFMADD231PS  Z24, Z25, Z23
+	DECQ         CX
+	JNZ          loop512
+	VZEROUPPER
+	RET
+
+// func fmaLoopAVX2(n int), n > 0
+//
+// n passes of 12 independent multiply-adds Y(i) += Y12 * Y13.
+TEXT ·fmaLoopAVX2(SB), NOSPLIT, $0-8
+	MOVQ         n+0(FP), CX
+	VPXOR        Y12, Y12, Y12
+	VPXOR        Y13, Y13, Y13
+	VPXOR        Y0, Y0, Y0
+	VPXOR        Y1, Y1, Y1
+	VPXOR        Y2, Y2, Y2
+	VPXOR        Y3, Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VPXOR        Y8, Y8, Y8
+	VPXOR        Y9, Y9, Y9
+	VPXOR        Y10, Y10, Y10
+	VPXOR        Y11, Y11, Y11
+loop256:
+	VFMADD231PS  Y12, Y13, Y0
+	VFMADD231PS  Y12, Y13, Y1
+	VFMADD231PS  Y12, Y13, Y2
+	VFMADD231PS  Y12, Y13, Y3
+	VFMADD231PS  Y12, Y13, Y4
+	VFMADD231PS  Y12, Y13, Y5
+	VFMADD231PS  Y12, Y13, Y6
+	VFMADD231PS  Y12, Y13, Y7
+	VFMADD231PS  Y12, Y13, Y8
+	VFMADD231PS  Y12, Y13, Y9
+	VFMADD231PS  Y12, Y13, Y10
+	VFMADD231PS  Y12, Y13, Y11
+	DECQ         CX
+	JNZ          loop256
+	VZEROUPPER
+	RET
