@@ -486,3 +486,56 @@ func TestPackA(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmPackedByColumns checks the split of C into ranges of columns,
+// one goroutine each (runByColumns): with three goroutines, a ragged last
+// range and k over one block deep, C must hold the bits one goroutine
+// writes (each element sums the same products in the same order), in
+// both layouts of each operand, overwriting and accumulating, in FP32 and
+// BF16, on every path of the packed scheme; and agree with gemmRef.
+func TestGemmPackedByColumns(t *testing.T) {
+	const w = 3
+	m, n, k := 29, w*minColumnsPerGoroutine+45, denseKC()+5
+	r := newRand(21)
+	a, b, c0 := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
+	params := func(ta, tb bool, beta float32) kernels.GemmParams {
+		return kernels.GemmParams{TransA: ta, TransB: tb, M: m, N: n, K: k, Alpha: 0.5, Beta: beta, Batch: 1}
+	}
+	refs := map[kernels.GemmParams][]float64{}
+	for _, ta := range []bool{false, true} {
+		for _, tb := range []bool{false, true} {
+			for _, beta := range []float32{0, 1} {
+				refs[params(ta, tb, beta)] = gemmRef(params(ta, tb, beta), a, b, c0)
+			}
+		}
+	}
+	onEveryGemmPath(t, func(t *testing.T) {
+		if microKernel == nil {
+			t.Skip("no packed path")
+		}
+		for _, prec := range []kernels.Precision{kernels.FP32, kernels.BF16} {
+			for _, ta := range []bool{false, true} {
+				for _, tb := range []bool{false, true} {
+					for _, beta := range []float32{0, 1} {
+						lda, ldb := k, n
+						if ta {
+							lda = m
+						}
+						if tb {
+							ldb = k
+						}
+						name := fmt.Sprintf("%v/transA=%v,transB=%v,beta=%v", prec, ta, tb, beta)
+						one, split := append([]float32(nil), c0...), append([]float32(nil), c0...)
+						gemmPacked(prec, ta, tb, m, n, k, 0.5, a, lda, b, ldb, beta, one, n, 1)
+						gemmPacked(prec, ta, tb, m, n, k, 0.5, a, lda, b, ldb, beta, split, n, w)
+						require.Equal(t, one, split, name)
+						if prec != kernels.FP32 {
+							continue
+						}
+						kerneltest.CloseTo(t, name, split, refs[params(ta, tb, beta)], 1e-5, 1e-5*float64(k+1))
+					}
+				}
+			}
+		}
+	})
+}
