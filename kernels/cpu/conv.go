@@ -28,6 +28,21 @@ func pointwise(p kernels.ConvParams) bool {
 	return p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0
 }
 
+// fewOutputs reports whether p is a convolution to fewer than packMR
+// channels with horizontal stride 1, whose forward pass and filter
+// gradient skip the patch matrix: every element of it would serve only
+// OutC multiply-adds.
+func fewOutputs(p kernels.ConvParams) bool { return p.OutC < packMR && p.StrideW == 1 }
+
+// channelsLast chooses, for a fewOutputs convolution, the channels-last
+// path (convfew_hwc.go), whose inner loops run over the input channels,
+// over the row path (convfew.go), whose inner loops run along output
+// rows: whichever runs longer. With the assembly kernels, a PatchGAN's
+// last layer, 512 channels to 1 on rows of 30, took 7 times less time
+// channels-last; a generator's last, 64 channels to 3 on rows of 256, 4
+// times more (BenchmarkBackendConv, forward and filter gradient).
+func channelsLast(p kernels.ConvParams) bool { return p.InC > p.OutW() }
+
 // convTile returns how many output pixels one column block holds.
 func convTile(k, s int) int {
 	return min(max(convTileElems/k, convMinTile), s)
@@ -58,9 +73,15 @@ func ConvForward(p kernels.ConvParams, x, w, bias, y []float32) {
 		winogradConv(p, x, w, false, bias, y, false)
 		return
 	}
-	if p.OutC < packMR && p.StrideW == 1 && p.OutW() >= 16 && axpy4Kernel != nil {
-		convForwardFewOutputs(p, x, w, bias, y)
-		return
+	if fewOutputs(p) {
+		if channelsLast(p) {
+			convForwardChannelsLast(p, x, w, bias, y)
+			return
+		}
+		if p.OutW() >= 16 && axpy4Kernel != nil {
+			convForwardFewOutputs(p, x, w, bias, y)
+			return
+		}
 	}
 	if !pointwise(p) && microKernel != nil {
 		convForwardImplicit(p, x, w, bias, y)
@@ -264,9 +285,15 @@ func ConvBackwardFilter(p kernels.ConvParams, x, dy, dw, dbias []float32) {
 	defer releaseX()
 	dy, releaseDy := roundedScratch(p.Precision, dy)
 	defer releaseDy()
-	if p.OutC < packMR && p.StrideW == 1 && dot4Kernel != nil {
-		convFilterFewOutputs(p, x, dy, dw)
-		return
+	if fewOutputs(p) {
+		if channelsLast(p) {
+			convFilterChannelsLast(p, x, dy, dw)
+			return
+		}
+		if dot4Kernel != nil {
+			convFilterFewOutputs(p, x, dy, dw)
+			return
+		}
 	}
 	k := p.InC * p.KH * p.KW
 	tile := convTile(k, s)

@@ -44,6 +44,13 @@ var convCases = []kernels.ConvParams{
 	{N: 2, InC: 5, InH: 12, InW: 40, OutC: 3, KH: 7, KW: 7, StrideH: 1, StrideW: 1, PadH: 3, PadW: 3},
 	{N: 1, InC: 4, InH: 14, InW: 38, OutC: 3, KH: 7, KW: 7, StrideH: 1, StrideW: 1, PadH: 0, PadW: 0},
 	{N: 1, InC: 6, InH: 9, InW: 35, OutC: 1, KH: 4, KW: 4, StrideH: 2, StrideW: 1, PadH: 1, PadW: 1},
+	// Few outputs from more input channels than an output row has pixels
+	// (the channels-last path): a PatchGAN's last layer, channel counts
+	// that are not a multiple of 8, a vertical stride, and windows in the
+	// padding alone.
+	{N: 2, InC: 37, InH: 7, InW: 6, OutC: 1, KH: 4, KW: 4, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+	{N: 1, InC: 20, InH: 9, InW: 9, OutC: 5, KH: 3, KW: 4, StrideH: 2, StrideW: 1, PadH: 2, PadW: 0},
+	{N: 3, InC: 16, InH: 5, InW: 3, OutC: 2, KH: 4, KW: 2, StrideH: 1, StrideW: 1, PadH: 3, PadW: 1},
 	// Strides wider than the kernel: phases of the data gradient that no
 	// tap reaches (convBackwardDataImplicit), and a strided 1x1.
 	{N: 2, InC: 3, InH: 11, InW: 10, OutC: 4, KH: 2, KW: 2, StrideH: 3, StrideW: 3, PadH: 1, PadW: 0},
@@ -193,6 +200,49 @@ func abs(v float64) float64 { return max(v, -v) }
 func TestConv(t *testing.T) {
 	for i, p := range convCases {
 		t.Run(convName(p), func(t *testing.T) { testConv(t, p, uint64(i)) })
+	}
+}
+
+// TestConvFewOutputPaths runs both few-output paths, the row one
+// (convfew.go, with its assembly) and the channels-last one
+// (convfew_hwc.go), on every few-output case, whichever ConvForward and
+// ConvBackwardFilter would choose there.
+func TestConvFewOutputPaths(t *testing.T) {
+	for i, p := range convCases {
+		if !fewOutputs(p) {
+			continue
+		}
+		r := newRand(uint64(80 + i))
+		x, w, bias, dy := randSlice(r, p.XLen()), randSlice(r, p.WLen()), randSlice(r, p.OutC), randSlice(r, p.YLen())
+		yRef := convRef(p, x, w, bias)
+		_, dwRef, _ := convBackwardRef(p, x, w, dy)
+		dw0 := randSlice(r, p.WLen())
+		type path struct {
+			name    string
+			ok      bool
+			forward func(p kernels.ConvParams, x, w, bias, y []float32)
+			filter  func(p kernels.ConvParams, x, dy, dw []float32)
+		}
+		for _, f := range []path{
+			{"rows", p.OutW() >= 16 && axpy4Kernel != nil && dot4Kernel != nil, convForwardFewOutputs, convFilterFewOutputs},
+			{"channels-last", true, convForwardChannelsLast, convFilterChannelsLast},
+		} {
+			if !f.ok {
+				continue
+			}
+			name := f.name + "/" + convName(p)
+			y := guarded(p.YLen(), nil)
+			for i := range y {
+				y[i] = guardVal
+			}
+			f.forward(p, x, w, bias, y)
+			kerneltest.CloseTo(t, name+": y", y, yRef, 1e-5*float64(p.InC*p.KH*p.KW), 1e-5)
+			checkGuard(t, name+": y", y)
+			dw := guarded(p.WLen(), dw0)
+			f.filter(p, x, dy, dw)
+			kerneltest.CloseTo(t, name+": dw", dw, addF64(dw0, dwRef, 1), 1e-5*float64(p.YLen()), 1e-5)
+			checkGuard(t, name+": dw", dw)
+		}
 	}
 }
 

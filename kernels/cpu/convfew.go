@@ -5,8 +5,10 @@ import "github.com/semgan/semgan/kernels"
 // Convolutions with fewer than packMR output channels (a generator's last
 // 7x7 convolution to 3 channels, a PatchGAN's last to 1) and horizontal
 // stride 1 skip the patch matrix, whose every element would serve only
-// OutC multiply-adds: they work straight on the rows of the input under
-// the kernel.
+// OutC multiply-adds (fewOutputs). Where output rows are at least as long
+// as the input has channels (a generator's last), they work here,
+// straight on the rows of the input under the kernel; elsewhere on a
+// channels-last copy of the input (convfew_hwc.go, channelsLast).
 
 // convForwardFewOutputs is ConvForward for fewer than packMR output
 // channels, horizontal stride 1 and output rows of at least 16 pixels
