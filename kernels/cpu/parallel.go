@@ -25,7 +25,9 @@ func parallelFor(n, minChunk int, fn func(lo, hi int)) {
 
 // parallelChunks splits [0, n) into exactly chunks contiguous, near-equal
 // ranges (chunks is clamped to [1, n]) and calls fn(chunk, lo, hi) for each,
-// chunk 0 on the calling goroutine. Callers that keep per-chunk scratch or
+// chunk 0 on the calling goroutine, the others on spinning helpers
+// (spin.go) or, where none is free, on goroutines of their own; it
+// returns when all have returned. Callers that keep per-chunk scratch or
 // partial sums index them by chunk.
 func parallelChunks(n, chunks int, fn func(chunk, lo, hi int)) {
 	if n <= 0 {
@@ -36,16 +38,23 @@ func parallelChunks(n, chunks int, fn func(chunk, lo, hi int)) {
 		fn(0, 0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(chunks - 1)
+	var buf [8]*helper
+	hs := claimHelpers(chunks-1, buf[:])
+	sec := &section{fn: fn}
+	sec.wg.Add(chunks - 1)
+	sec.remaining.Store(int32(chunks - 1))
 	for c := 1; c < chunks; c++ {
-		go func() {
-			defer wg.Done()
-			fn(c, c*n/chunks, (c+1)*n/chunks)
-		}()
+		t := &chunkTask{section: sec, chunk: c, lo: c * n / chunks, hi: (c + 1) * n / chunks}
+		if c <= len(hs) {
+			hs[c-1].give(t)
+		} else {
+			go t.run() // no helper free: a goroutine of its own
+		}
 	}
 	fn(0, 0, n/chunks)
-	wg.Wait()
+	if !spinUntil(func() bool { return sec.remaining.Load() == 0 }) {
+		sec.wg.Wait()
+	}
 }
 
 // parallelEach calls fn(i) for every i in [0, n) on up to w goroutines
