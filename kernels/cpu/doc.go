@@ -1,6 +1,10 @@
 // Package cpu is the reference backend of semgan: every primitive of
 // kernels.Backend written in plain Go over []float32, split across cores
-// with goroutines. Every other backend is tested against it.
+// with goroutines. Every other backend is tested against it. A parallel
+// section runs its first chunk on the calling goroutine and the others on
+// helper goroutines that spin for a while between sections before they
+// park (spin.go): a small layer's section lasts about as long as waking a
+// parked thread would take.
 //
 // Each primitive is an exported slice-level function (Gemm, ConvForward,
 // Pad, ...) that checks its arguments and then computes; the Backend methods
@@ -19,6 +23,9 @@
 // Convolutions are computed as im2col on tiles of output pixels followed by
 // the package's blocked GEMM, so no full-image column matrix is ever held;
 // attention works on blocks of queries and never holds the Nq x Nk matrix.
+// Convolutions to fewer than six channels, whose patch matrix would serve
+// each element only a few multiply-adds, work on the input's rows or on a
+// channels-last copy of it instead (convfew.go, convfew_hwc.go).
 //
 // 3x3 stride-1 convolutions in kernels.FP32 with at least 64 input and
 // output channels and 64x64 output pixels over the batch (the residual
