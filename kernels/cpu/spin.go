@@ -118,9 +118,13 @@ func (h *helper) run() {
 // parked until give wakes it.
 func (h *helper) next() *chunkTask {
 	for {
-		if t := spinUntil(func() bool { return h.task.Load() != nil }); t {
+		if spinUntil(func() bool { return h.task.Load() != nil }) {
 			return h.task.Swap(nil)
 		}
+		// Parked is set before the last look at the task, and give sets
+		// the task before it looks at parked: one of the two sees the
+		// other. A token left from a wake-up that was not needed only
+		// sends the helper round the loop once more.
 		h.parked.Store(true)
 		if t := h.task.Swap(nil); t != nil {
 			h.parked.Store(false)
