@@ -421,10 +421,21 @@ func im2colRow(p kernels.ConvParams, xn []float32, r, s0 int, row []float32) {
 			copy(seg[qlo:qhi], xr[iw0+qlo:iw0+qhi])
 			return
 		}
-		for q := qlo; q < qhi; q++ {
-			seg[q] = xr[iw0+q*p.StrideW]
-		}
+		gatherStrided(seg[qlo:qhi], xr[iw0+qlo*p.StrideW:], p.StrideW)
 	})
+}
+
+// gatherStrided sets dst[j] = src[j*stride] for every j.
+func gatherStrided(dst, src []float32, stride int) {
+	if stride == 2 { // the down-sampling convolutions and the PatchGAN's
+		for len(dst) >= 4 && len(src) >= 8 {
+			dst[0], dst[1], dst[2], dst[3] = src[0], src[2], src[4], src[6]
+			dst, src = dst[4:], src[8:]
+		}
+	}
+	for j := range dst {
+		dst[j] = src[j*stride]
+	}
 }
 
 // packPatches is the packB of the implicit-GEMM convolution: it writes
