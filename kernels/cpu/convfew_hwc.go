@@ -111,38 +111,16 @@ func convForwardChannelsLast(p kernels.ConvParams, x, w, bias, y []float32) {
 	}
 }
 
-// dotArgs holds dot4Kernel's arguments, which escape to the heap.
-type dotArgs struct {
-	rows [4]*float32
-	sums [4]float32
-}
-
 // addRowDots adds to each y[j] the dot product of wrow with the j-th
-// vector of xs, the vectors len(wrow) apart.
+// vector of xs, the vectors len(wrow) apart: four vectors against wrow at
+// a time.
 func (d *dotArgs) addRowDots(y, xs, wrow []float32) {
 	k := len(wrow)
-	head := 0
-	if dot4Kernel != nil {
-		head = k &^ 7
-	}
-	_ = xs[len(y)*k-1] // every vector is inside xs
 	for j0 := 0; j0 < len(y); j0 += 4 {
 		group := min(4, len(y)-j0)
-		d.sums = [4]float32{}
-		if head > 0 {
-			for r := range 4 {
-				// Vectors past the group repeat its last; their sums are dropped.
-				d.rows[r] = &xs[(j0+min(r, group-1))*k]
-			}
-			dot4Kernel(&d.rows, &wrow[0], head, &d.sums)
-		}
+		sums := d.dots(group, xs[j0*k:], k, wrow)
 		for r := range group {
-			s := d.sums[r]
-			xv := xs[(j0+r)*k : (j0+r+1)*k]
-			for c := head; c < k; c++ {
-				s += xv[c] * wrow[c]
-			}
-			y[j0+r] += s
+			y[j0+r] += sums[r]
 		}
 	}
 }

@@ -105,30 +105,45 @@ func (a *axpyRows) add(rows int, c *[4][]float32, coef [4]float32, b []float32) 
 // smallMDots adds to rows < 4 rows of c the product of those rows of A
 // (ar, k each) with op(B) = b^T, b [n, k]: c[r, j] += ar_r . b_j.
 func smallMDots(rows, n, k int, ar, b []float32, ldb int, c []float32, ldc int) {
-	head := k &^ 7
-	// The kernel's arguments, which escape to the heap: made once per call.
-	args := new(struct {
-		arows [4]*float32
-		sums  [4]float32
-	})
+	d := new(dotArgs)
+	for j := range n {
+		sums := d.dots(rows, ar, k, b[j*ldb:j*ldb+k])
+		for r := range rows {
+			c[r*ldc+j] += sums[r]
+		}
+	}
+}
+
+// dotArgs holds dot4Kernel's arguments, which escape to the heap: make one
+// per goroutine and reuse it.
+type dotArgs struct {
+	rows [4]*float32
+	sums [4]float32
+}
+
+// dots returns the dot products of b with rows < 4 rows of A, row r at
+// ar[r*lda : r*lda+len(b)], in the first rows sums, by dot4Kernel where
+// the CPU has it. The sums live in d until its next call.
+func (d *dotArgs) dots(rows int, ar []float32, lda int, b []float32) *[4]float32 {
+	k := len(b)
+	head := 0
+	if dot4Kernel != nil {
+		head = k &^ 7
+	}
+	d.sums = [4]float32{}
 	if head > 0 {
 		for r := range 4 {
-			args.arows[r] = &ar[min(r, rows-1)*k] // rows past the end repeat the last: results dropped
+			d.rows[r] = &ar[min(r, rows-1)*lda] // rows past the last repeat it: results dropped
 		}
+		dot4Kernel(&d.rows, &b[0], head, &d.sums)
 	}
-	sums := &args.sums
-	for j := range n {
-		brow := b[j*ldb : j*ldb+k]
-		*sums = [4]float32{}
-		if head > 0 {
-			dot4Kernel(&args.arows, &brow[0], head, sums)
+	for r := range rows {
+		s := d.sums[r]
+		a := ar[r*lda : r*lda+k]
+		for p := head; p < k; p++ {
+			s += a[p] * b[p]
 		}
-		for r := range rows {
-			s := sums[r]
-			for p := head; p < k; p++ {
-				s += ar[r*k+p] * brow[p]
-			}
-			c[r*ldc+j] += s
-		}
+		d.sums[r] = s
 	}
+	return &d.sums
 }
